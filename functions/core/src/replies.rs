@@ -1,0 +1,210 @@
+//! Every text the product says to customers, in Korean and English.
+
+use jiff::civil::Weekday;
+use jiff::Zoned;
+
+use crate::model::Lang;
+
+/// How to reach a person: appended to every bot answer.
+pub fn reach_person(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ko => "상담원과 이야기하시려면 '상담원' 또는 0을 보내 주세요.",
+        Lang::En => "To talk to a person, reply \"agent\" or 0.",
+    }
+}
+
+pub fn faq_answer(answer: &str, lang: Lang) -> String {
+    format!("{answer}\n\n{}", reach_person(lang))
+}
+
+/// The one clarifying question. `options` are example questions of the closest FAQs.
+pub fn clarify(options: &[String], lang: Lang) -> String {
+    let mut out = String::new();
+    match lang {
+        Lang::Ko if options.is_empty() => {
+            out.push_str("죄송해요, 질문을 정확히 이해하지 못했어요. 조금 더 자세히 적어 주시겠어요?")
+        }
+        Lang::Ko => out.push_str("정확히 이해했는지 확인하고 싶어요. 혹시 이런 내용인가요?"),
+        Lang::En if options.is_empty() => {
+            out.push_str("Sorry, I didn't quite get that. Could you tell me a bit more?")
+        }
+        Lang::En => out.push_str("I want to make sure I understand. Did you mean one of these?"),
+    }
+    for o in options {
+        out.push_str("\n• ");
+        out.push_str(o);
+    }
+    out.push_str("\n\n");
+    out.push_str(reach_person(lang));
+    out
+}
+
+fn weekday_ko(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Monday => "월",
+        Weekday::Tuesday => "화",
+        Weekday::Wednesday => "수",
+        Weekday::Thursday => "목",
+        Weekday::Friday => "금",
+        Weekday::Saturday => "토",
+        Weekday::Sunday => "일",
+    }
+}
+
+fn weekday_en(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Monday => "Mon",
+        Weekday::Tuesday => "Tue",
+        Weekday::Wednesday => "Wed",
+        Weekday::Thursday => "Thu",
+        Weekday::Friday => "Fri",
+        Weekday::Saturday => "Sat",
+        Weekday::Sunday => "Sun",
+    }
+}
+
+/// A local time as customers read it: "11월 30일(월) 오전 9:00" / "Mon Nov 30, 9:00 AM".
+pub fn local_time(z: &Zoned, lang: Lang) -> String {
+    let (h, m) = (z.hour(), z.minute());
+    let h12 = if h % 12 == 0 { 12 } else { h % 12 };
+    match lang {
+        Lang::Ko => format!(
+            "{}월 {}일({}) {} {}:{:02}",
+            z.month(),
+            z.day(),
+            weekday_ko(z.weekday()),
+            if h < 12 { "오전" } else { "오후" },
+            h12,
+            m
+        ),
+        Lang::En => {
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            format!(
+                "{} {} {}, {}:{:02} {}",
+                weekday_en(z.weekday()),
+                MONTHS[(z.month() - 1) as usize],
+                z.day(),
+                h12,
+                m,
+                if h < 12 { "AM" } else { "PM" }
+            )
+        }
+    }
+}
+
+fn minutes(seconds: u64) -> u64 {
+    seconds.div_ceil(60).max(1)
+}
+
+/// The handoff notice while agents are working: the honest position and wait.
+pub fn queued_open(position: usize, wait_seconds: u64, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!(
+            "상담원에게 연결해 드릴게요. 현재 대기 순서는 {position}번째이고, 예상 대기 시간은 약 {}분이에요. 지금까지의 대화는 상담원이 모두 보고 있으니 다시 설명하지 않으셔도 돼요.",
+            minutes(wait_seconds)
+        ),
+        Lang::En => format!(
+            "I'm connecting you with a person. You are number {position} in line; the expected wait is about {} min. They will see this whole conversation, so you won't need to repeat yourself.",
+            minutes(wait_seconds)
+        ),
+    }
+}
+
+/// The handoff notice outside agent hours: when a person will answer, kept by the queue order.
+pub fn queued_closed(hours_spec: &str, opens: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!(
+            "지금은 상담 시간이 아니에요 (상담 시간: {hours_spec}). 상담원이 {opens}부터 순서대로 답변드릴게요. 대화 내용은 그대로 전달되니 다시 설명하지 않으셔도 돼요."
+        ),
+        Lang::En => format!(
+            "Our team is offline right now (hours: {hours_spec}). A person will reply from {opens}, in the order customers wrote in. They will see this whole conversation, so you won't need to repeat yourself."
+        ),
+    }
+}
+
+pub fn agent_joined(lang: Lang) -> String {
+    match lang {
+        Lang::Ko => "상담원이 대화에 참여했어요. 잠시만 기다려 주세요.".into(),
+        Lang::En => "A person from our team has joined the conversation.".into(),
+    }
+}
+
+pub fn released(lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!("상담원이 대화를 챗봇에게 넘겼어요. {}", reach_person(lang)),
+        Lang::En => format!("You're back with our assistant. {}", reach_person(lang)),
+    }
+}
+
+pub fn resolved(lang: Lang) -> String {
+    match lang {
+        Lang::Ko => "상담이 종료되었어요. 더 궁금한 점이 있으면 언제든 메시지를 보내 주세요.".into(),
+        Lang::En => "This conversation is closed. Message us any time if you need anything else.".into(),
+    }
+}
+
+pub fn withdrawn(lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!("상담원 연결 요청을 취소했어요. {}", reach_person(lang)),
+        Lang::En => format!("Your request for a person is cancelled. {}", reach_person(lang)),
+    }
+}
+
+pub fn sms_follow_up(masked_phone: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!("이 페이지를 떠나셔도 상담원 답변을 문자({masked_phone})로 보내 드릴게요. 문자로 답장하셔도 같은 대화로 이어져요."),
+        Lang::En => format!("If you leave this page, we'll text the agent's replies to {masked_phone}. You can reply by text and it continues this conversation."),
+    }
+}
+
+pub fn sms_help(business: &str, hours_spec: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!("{business}: 상담 시간 {hours_spec}. 상담원 연결은 0 또는 '상담원', 수신거부는 STOP을 보내 주세요."),
+        Lang::En => format!("{business}: agents {hours_spec}. Reply 0 or AGENT for a person, STOP to opt out."),
+    }
+}
+
+pub fn sms_stopped(business: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!("{business}: 수신거부 처리되었어요. 더 이상 문자를 보내지 않아요. 다시 받으시려면 START를 보내 주세요."),
+        Lang::En => format!("{business}: you're unsubscribed and will get no more messages. Reply START to opt back in."),
+    }
+}
+
+pub fn sms_started(business: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!("{business}: 다시 문자를 받으실 수 있어요. 궁금한 점을 보내 주세요."),
+        Lang::En => format!("{business}: you're subscribed again. Send us your question any time."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_times_read_naturally() {
+        let z: Zoned = "2026-11-30T09:00:00[Asia/Seoul]".parse().unwrap();
+        assert_eq!(local_time(&z, Lang::Ko), "11월 30일(월) 오전 9:00");
+        assert_eq!(local_time(&z, Lang::En), "Mon Nov 30, 9:00 AM");
+        let z: Zoned = "2026-11-30T13:05:00[Asia/Seoul]".parse().unwrap();
+        assert_eq!(local_time(&z, Lang::En), "Mon Nov 30, 1:05 PM");
+    }
+
+    #[test]
+    fn every_bot_answer_says_how_to_reach_a_person() {
+        assert!(faq_answer("배송비는 3,000원", Lang::Ko).contains("상담원"));
+        assert!(faq_answer("Shipping is", Lang::En).contains("agent"));
+        assert!(clarify(&[], Lang::En).contains("agent"));
+        assert!(clarify(&["How much is shipping?".into()], Lang::En).contains("• How much is shipping?"));
+    }
+
+    #[test]
+    fn queued_notice_states_position_and_minutes() {
+        let t = queued_open(3, 125, Lang::En);
+        assert!(t.contains("number 3") && t.contains("3 min"), "{t}");
+        assert!(queued_open(1, 0, Lang::Ko).contains("약 1분"));
+    }
+}

@@ -1,0 +1,356 @@
+// End-to-end browser test: customer widget (demo page) <-> agent console, against a running server.
+//   HANDOFF_URL    base URL of a running `handoff serve` (required)
+//   AGENT_TOKEN_A  agent JWT (required), AGENT_TOKEN_B a second agent's JWT (required)
+//   CHROMIUM_PATH  optional, default /usr/bin/chromium (Debian's chromium; no browser is ever downloaded)
+// Run: node --test tests/browser/   Screenshots go to tests/browser/screenshots/ (git-ignored).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
+const TOKEN_A = process.env.AGENT_TOKEN_A || '';
+const TOKEN_B = process.env.AGENT_TOKEN_B || '';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const LAUNCH = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+};
+const T = { timeout: 90_000 };
+const KO_FAQ = '배송비 얼마예요?';
+const KO_HUMAN = '상담원 연결해주세요';
+const KO_REPLY = '안녕하세요, 상담원 김하늘입니다';
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+let browser;
+const contexts = [];
+const consoleProblems = [];
+const S = {}; // state carried from one step to the next (the steps are one story, run in order)
+
+before(async () => {
+  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_B'].filter((k) => !process.env[k]);
+  if (missing.length) {
+    throw new Error(`${missing.join(', ')} not set. This test needs a running server: e.g.\n` +
+      '  cargo run -q -p handoff-local -- serve --port 3000 --data /tmp/hf-data &\n' +
+      '  HANDOFF_URL=http://127.0.0.1:3000 AGENT_TOKEN_A=$(cargo run -q -p handoff-local -- token agent-a --data /tmp/hf-data) \\\n' +
+      '  AGENT_TOKEN_B=$(cargo run -q -p handoff-local -- token agent-b --data /tmp/hf-data) node --test tests/browser/');
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch(LAUNCH);
+  S.agentA = (await agentApi(TOKEN_A, 'GET', '/v1/agent/me')).agent_id;
+  S.agentB = (await agentApi(TOKEN_B, 'GET', '/v1/agent/me')).agent_id;
+  assert.ok(S.agentA && S.agentB && S.agentA !== S.agentB, `two different agents expected, got ${S.agentA} / ${S.agentB}`);
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+});
+
+/* ---------------- helpers ---------------- */
+
+async function agentApi(token, method, path, body) {
+  const res = await fetch(BASE + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path} -> ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A page in a fresh context; console errors and page errors are recorded unless `allow` says they are expected. */
+async function open(label, { locale = 'ko-KR', viewport = DESKTOP, mobile = false, storageState, allow = [] } = {}) {
+  const ctx = await browser.newContext({
+    locale, viewport, storageState,
+    ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+  });
+  contexts.push(ctx);
+  ctx.setDefaultTimeout(15_000);
+  const page = await ctx.newPage();
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const where = m.location()?.url || '';
+    if (allow.some((a) => a.test(`${m.text()} @ ${where}`))) return;
+    consoleProblems.push(`[${label}] console.error: ${m.text()} @ ${where}`);
+  });
+  page.on('pageerror', (e) => consoleProblems.push(`[${label}] uncaught: ${e.message}`));
+  return { ctx, page };
+}
+
+async function waitFor(fn, what, timeout = 15_000) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const isChatPost = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/chat/messages';
+
+/** Types into the widget, presses Enter, returns the POST /v1/chat/messages response body. */
+async function say(page, text) {
+  const input = page.getByTestId('hf-input');
+  await input.fill(text);
+  const [res] = await Promise.all([page.waitForResponse(isChatPost), input.press('Enter')]);
+  const req = JSON.parse(res.request().postData() || '{}');
+  assert.equal(req.text, text);
+  assert.match(String(req.client_message_id), /^[0-9a-f-]{36}$/i, 'each send carries a client_message_id (UUID)');
+  const body = await res.json();
+  assert.equal(res.status(), 200, `POST /v1/chat/messages -> ${res.status()} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** [{from, id, text}] of the widget's rendered messages. */
+const widgetMessages = (page) => page.getByTestId('hf-msg').evaluateAll((els) =>
+  els.map((e) => ({ from: e.dataset.from, id: e.dataset.id || null, text: e.innerText })));
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${SHOTS}${name}.png` });
+}
+
+/** The widget panel must fit in the viewport and not scroll sideways. */
+async function assertFits(page, width) {
+  const box = await page.getByTestId('hf-panel').boundingBox();
+  assert.ok(box, 'panel visible');
+  assert.ok(box.x >= 0 && box.x + box.width <= width + 0.5, `panel ${JSON.stringify(box)} fits in ${width}px`);
+  const overflow = await page.getByTestId('hf-panel').evaluate((p) => p.scrollWidth - p.clientWidth);
+  assert.ok(overflow <= 0, `panel does not scroll sideways (overflow ${overflow}px)`);
+}
+
+async function signIn(page, token) {
+  await page.goto(BASE + '/console');
+  await page.getByTestId('console-token').fill(token);
+  await page.getByTestId('console-signin').click();
+}
+
+/* ---------------- the story ---------------- */
+
+test('serves the demo page, widget.js and console with the right content types', T, async () => {
+  for (const [path, type] of [['/', /text\/html/], ['/widget.js', /javascript/], ['/console', /text\/html/]]) {
+    const res = await fetch(BASE + path);
+    assert.equal(res.status, 200, `GET ${path}`);
+    assert.match(res.headers.get('content-type') || '', type, `content-type of ${path}`);
+  }
+  const demo = await (await fetch(BASE + '/')).text();
+  assert.match(demo, /<script[^>]+src="\/widget\.js"/, 'demo page includes the widget');
+});
+
+test('customer (ko-KR) opens the widget and gets a bot answer to an FAQ', T, async () => {
+  const { ctx, page } = await open('customer-ko', { allow: [/status of 400.*\/contact/] });
+  S.customer = { ctx, page };
+  await page.goto(BASE + '/');
+  const launcher = page.getByTestId('hf-launcher');
+  await launcher.click();
+  await page.getByTestId('hf-panel').waitFor({ state: 'visible' });
+  // keyboard: focus lands in the input, Escape closes and returns focus to the launcher, Enter reopens
+  await waitFor(() => page.getByTestId('hf-input').evaluate((e) => e.getRootNode().activeElement === e), 'focus in the input');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('hf-panel').waitFor({ state: 'hidden' });
+  await waitFor(() => launcher.evaluate((e) => e.getRootNode().activeElement === e), 'focus back on the launcher');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('hf-panel').waitFor({ state: 'visible' });
+  assert.equal(await page.getByTestId('hf-input').getAttribute('placeholder'), '메시지를 입력하세요', 'Korean UI for ko-KR');
+
+  const r = await say(page, KO_FAQ);
+  assert.ok(r.conversation_id && r.token, 'a new conversation with a token');
+  assert.equal(r.status, 'bot');
+  S.cid = r.conversation_id;
+  const bot = r.replies.find((m) => m.from === 'bot');
+  assert.ok(bot, `a bot reply to "${KO_FAQ}": ${JSON.stringify(r.replies)}`);
+  assert.ok(bot.faq_id, `"${KO_FAQ}" matched an FAQ: ${JSON.stringify(bot)}`);
+  const shown = page.locator('[data-testid="hf-msg"][data-from="bot"]').filter({ hasText: bot.text.split('\n')[0].slice(0, 30) });
+  await shown.first().waitFor();
+  await waitFor(async () => (await page.getByTestId('hf-live').innerText()).includes(bot.text.split('\n')[0].slice(0, 20)),
+    'the bot answer announced in the aria-live region');
+  // after a poll has merged the server's copy, the customer's own message is shown exactly once
+  await page.waitForTimeout(2500);
+  const mine = (await widgetMessages(page)).filter((m) => m.from === 'customer');
+  assert.equal(mine.length, 1, `customer message shown once: ${JSON.stringify(mine)}`);
+  assert.ok(mine[0].id, 'customer message reconciled with the server copy');
+});
+
+test('customer asks for a person and sees the queued notice and honest status', T, async () => {
+  const { page } = S.customer;
+  const r = await say(page, KO_HUMAN);
+  assert.equal(r.status, 'queued', `"${KO_HUMAN}" queues the conversation: ${JSON.stringify(r)}`);
+  assert.ok(r.queue, 'queued response carries a queue object');
+  for (const k of ['position', 'estimated_wait_seconds', 'open_now', 'opens_at']) assert.ok(k in r.queue, `queue.${k} present: ${JSON.stringify(r.queue)}`);
+  const sys = r.replies.find((m) => m.from === 'system');
+  assert.ok(sys, `a system notice marks the handoff: ${JSON.stringify(r.replies)}`);
+  await page.locator('[data-testid="hf-msg"][data-from="system"]').first().waitFor();
+  const status = page.getByTestId('hf-status');
+  await status.waitFor({ state: 'visible' });
+  const line = await status.innerText();
+  if (r.queue.open_now) assert.match(line, /상담원 연결을 기다리는 중/, line);
+  else assert.match(line, /상담 시간이 아니에요/, line);
+  // continue by SMS: a bad number is rejected with a clear error
+  await page.getByTestId('hf-sms').click();
+  await page.getByTestId('hf-phone').fill('123');
+  const [res] = await Promise.all([
+    page.waitForResponse((x) => x.url().endsWith('/contact')),
+    page.getByTestId('hf-sms-send').click(),
+  ]);
+  assert.equal(res.status(), 400, 'a bad phone number is rejected');
+  assert.equal((await res.json()).error?.code, 'invalid_phone');
+  await waitFor(async () => /전화번호 형식/.test(await page.getByTestId('hf-sms-error').innerText()), 'invalid phone error shown');
+  await shot(page, 'widget-desktop-queued');
+});
+
+test('agent A sees the conversation on top of the queue, opens the packet, claims and replies', T, async () => {
+  const { ctx, page } = await open('agent-a', { locale: 'ko-KR' });
+  S.agent = { ctx, page };
+  await signIn(page, TOKEN_A);
+  await waitFor(async () => (await page.getByTestId('console-me').innerText()).includes(S.agentA), 'signed-in agent shown');
+  const row = page.locator(`[data-testid="queue-item"][data-conversation-id="${S.cid}"]`);
+  await row.waitFor();
+  const first = page.locator('#queue [data-testid="queue-item"]').first();
+  assert.equal(await first.getAttribute('data-conversation-id'), S.cid, 'our conversation is at the top of the queue');
+  const q = await agentApi(TOKEN_A, 'GET', '/v1/agent/queue');
+  const item = q.queued.find((x) => x.conversation_id === S.cid);
+  assert.ok(item?.summary, `queue item has a summary: ${JSON.stringify(item)}`);
+  assert.ok((await row.innerText()).includes(item.summary), 'queue row shows the summary');
+  await shot(page, 'console-desktop-queue');
+
+  await row.click();
+  const summary = page.getByTestId('packet-summary');
+  await waitFor(async () => (await summary.innerText()) === item.summary, 'packet summary shown');
+  const packet = await agentApi(TOKEN_A, 'GET', `/v1/agent/conversations/${S.cid}`);
+  const msgs = page.getByTestId('packet-msg');
+  await waitFor(async () => (await msgs.count()) === packet.transcript.length, `${packet.transcript.length} transcript messages`);
+  const texts = await msgs.allInnerTexts();
+  assert.ok(texts.some((x) => x.includes(KO_FAQ)) && texts.some((x) => x.includes(KO_HUMAN)), 'transcript has the customer messages');
+  assert.ok(packet.bot_answers.length >= 1, 'packet lists the bot answers already given');
+
+  await page.getByTestId('console-claim').click();
+  const reply = page.getByTestId('console-reply');
+  await waitFor(() => reply.isEnabled(), 'reply box enabled after claiming');
+  await reply.fill(KO_REPLY);
+  await page.getByTestId('console-send').click();
+  await page.locator('[data-testid="packet-msg"][data-from="agent"]').filter({ hasText: KO_REPLY }).waitFor();
+  await waitFor(async () => (await reply.inputValue()) === '', 'reply box cleared');
+  await shot(page, 'console-desktop-packet');
+});
+
+test('customer sees the agent reply without reloading, and again after a reload', T, async () => {
+  const { page } = S.customer;
+  const agentMsg = page.locator('[data-testid="hf-msg"][data-from="agent"]').filter({ hasText: KO_REPLY });
+  await agentMsg.waitFor({ timeout: 15_000 });
+  await waitFor(async () => /상담원이 대화에 참여했어요/.test(await page.getByTestId('hf-status').innerText()), 'assigned status line');
+  const before = await widgetMessages(page);
+  assert.ok(before.every((m) => m.id), `every message reconciled with the server: ${JSON.stringify(before)}`);
+  await shot(page, 'widget-desktop-agent-reply');
+
+  await page.reload();
+  await page.getByTestId('hf-panel').waitFor({ state: 'visible' }); // it was open, so it reopens
+  await agentMsg.waitFor();
+  await waitFor(async () => (await widgetMessages(page)).length === before.length, `${before.length} messages after reload`);
+  const afterReload = await widgetMessages(page);
+  assert.deepEqual(afterReload.map((m) => [m.from, m.id]), before.map((m) => [m.from, m.id]), 'same conversation after reload');
+});
+
+test('agent B opens the same conversation and gets a conflict naming agent A', T, async () => {
+  const { page } = await open('agent-b', { locale: 'en-US', allow: [/status of 409.*\/claim/] });
+  await signIn(page, TOKEN_B);
+  await waitFor(async () => (await page.getByTestId('console-me').innerText()).includes(S.agentB), 'agent B signed in');
+  await page.goto(`${BASE}/console#c/${encodeURIComponent(S.cid)}`);
+  await page.getByTestId('packet-summary').waitFor();
+  await page.getByTestId('console-claim').click();
+  const notice = page.getByTestId('console-notice');
+  await notice.waitFor({ state: 'visible' });
+  await waitFor(async () => (await notice.innerText()).includes(`Already claimed by ${S.agentA}`), `notice "Already claimed by ${S.agentA}"`);
+  await page.setViewportSize(PHONE);
+  await shot(page, 'console-phone-conflict');
+});
+
+test('widget fits phone screens (390 px and 320 px)', T, async () => {
+  const storageState = await S.customer.ctx.storageState();
+  for (const [w, h] of [[390, 844], [320, 640]]) {
+    const { page } = await open(`customer-${w}`, { viewport: { width: w, height: h }, mobile: true, storageState });
+    await page.goto(BASE + '/');
+    await page.getByTestId('hf-panel').waitFor({ state: 'visible' }); // restored conversation, panel was open
+    await page.locator('[data-testid="hf-msg"][data-from="agent"]').first().waitFor();
+    await assertFits(page, w);
+    const sendBox = await page.getByTestId('hf-send').boundingBox();
+    assert.ok(sendBox && sendBox.x + sendBox.width <= w && sendBox.y + sendBox.height <= h, `send button on screen at ${w}px`);
+    await shot(page, `widget-phone-${w}`);
+    // closed state: the launcher is reachable
+    await page.getByTestId('hf-close').click();
+    await page.getByTestId('hf-launcher').waitFor({ state: 'visible' });
+    if (w === 390) await shot(page, 'widget-phone-390-closed');
+  }
+});
+
+test('console works on a 390 px phone: list and detail as stacked views', T, async () => {
+  const { page } = await open('agent-a-phone', { viewport: PHONE, mobile: true });
+  await signIn(page, TOKEN_A);
+  const row = page.locator(`#mine [data-testid="queue-item"][data-conversation-id="${S.cid}"]`);
+  await row.waitFor();
+  await shot(page, 'console-phone-list');
+  await row.click();
+  await page.getByTestId('packet-summary').waitFor({ state: 'visible' });
+  assert.equal(await row.isVisible(), false, 'list is hidden while the detail view is shown');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= PHONE.width, `no sideways scrolling (scrollWidth ${width})`);
+  await shot(page, 'console-phone-packet');
+  await page.getByTestId('console-back').click();
+  await row.waitFor({ state: 'visible' });
+});
+
+test('English customer: FAQ, handoff, SMS contact; agent hands back to the bot', T, async () => {
+  const { page } = await open('customer-en', { locale: 'en-US' });
+  await page.goto(BASE + '/');
+  await page.getByTestId('hf-launcher').click();
+  assert.equal(await page.getByTestId('hf-input').getAttribute('placeholder'), 'Type a message', 'English UI for en-US');
+  const r1 = await say(page, 'How much is shipping?');
+  const bot = r1.replies.find((m) => m.from === 'bot');
+  assert.ok(bot?.faq_id, `English FAQ matched: ${JSON.stringify(r1.replies)}`);
+  await page.locator('[data-testid="hf-msg"][data-from="bot"]').first().waitFor();
+  const r2 = await say(page, 'I would like to talk to a person, please');
+  assert.equal(r2.status, 'queued', `English handoff request queues: ${JSON.stringify(r2)}`);
+  const status = page.getByTestId('hf-status');
+  await status.waitFor({ state: 'visible' });
+  assert.match(await status.innerText(), r2.queue?.open_now ? /Waiting for a person/ : /offline/);
+  await page.getByTestId('hf-sms').click();
+  await page.getByTestId('hf-phone').fill('010-1234-5678');
+  const [res] = await Promise.all([page.waitForResponse((x) => x.url().endsWith('/contact')), page.getByTestId('hf-sms-send').click()]);
+  const body = await res.json();
+  assert.equal(res.status(), 200, `contact accepted: ${JSON.stringify(body)}`);
+  assert.equal(body.sms, true);
+  assert.ok(!body.phone.includes('1234'), `phone is masked: ${body.phone}`);
+  await waitFor(async () => (await page.getByTestId('hf-sms-ok').innerText()).includes(body.phone), 'SMS confirmation with the masked number');
+  await shot(page, 'widget-desktop-en-queued');
+
+  // agent A claims it and hands it back to the bot; the customer's status line goes away
+  const agent = S.agent.page;
+  await agent.goto(`${BASE}/console#c/${encodeURIComponent(r2.conversation_id)}`);
+  await agent.reload(); // hash-only navigation: make sure the page routes from scratch
+  await agent.getByTestId('packet-summary').waitFor();
+  await agent.getByTestId('console-claim').click();
+  await agent.getByTestId('console-release').waitFor({ state: 'visible' });
+  await agent.getByTestId('console-release').click();
+  await waitFor(async () => (await agentApi(TOKEN_A, 'GET', `/v1/agent/conversations/${r2.conversation_id}`)).status === 'bot', 'released to the bot');
+  await status.waitFor({ state: 'hidden', timeout: 35_000 });
+});
+
+test('agent A resolves the Korean conversation; the customer sees it closed', T, async () => {
+  const agent = S.agent.page;
+  await agent.goto(`${BASE}/console#c/${encodeURIComponent(S.cid)}`);
+  await agent.reload();
+  await agent.getByTestId('packet-summary').waitFor();
+  await agent.getByTestId('console-resolve').click();
+  await waitFor(async () => (await agentApi(TOKEN_A, 'GET', `/v1/agent/conversations/${S.cid}`)).status === 'resolved', 'resolved');
+  const { page } = S.customer;
+  await waitFor(async () => /상담이 종료되었어요/.test(await page.getByTestId('hf-status').innerText()), 'customer sees the conversation closed', 20_000);
+});
+
+test('no console errors on any page', T, () => {
+  assert.deepEqual(consoleProblems, []);
+});
