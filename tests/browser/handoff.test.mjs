@@ -194,6 +194,8 @@ test('customer asks for a person and sees the queued notice and honest status', 
   // continue by SMS: a bad number is rejected with a clear error
   await page.getByTestId('hf-sms').click();
   await page.getByTestId('hf-phone').fill('123');
+  await page.waitForTimeout(2000); // a poll or two must not wipe what is being typed
+  assert.equal(await page.getByTestId('hf-phone').inputValue(), '123', 'phone input survives polling');
   const [res] = await Promise.all([
     page.waitForResponse((x) => x.url().endsWith('/contact')),
     page.getByTestId('hf-sms-send').click(),
@@ -304,15 +306,40 @@ test('console works on a 390 px phone: list and detail as stacked views', T, asy
   await row.waitFor({ state: 'visible' });
 });
 
-test('English customer: FAQ, handoff, SMS contact; agent hands back to the bot', T, async () => {
-  const { page } = await open('customer-en', { locale: 'en-US' });
+test('English customer: FAQ (response lost once, retried), handoff, SMS contact; agent hands back to the bot', T, async () => {
+  const { page } = await open('customer-en', { locale: 'en-US', allow: [/ERR_CONNECTION_RESET|ERR_FAILED/] });
   await page.goto(BASE + '/');
   await page.getByTestId('hf-launcher').click();
   assert.equal(await page.getByTestId('hf-input').getAttribute('placeholder'), 'Type a message', 'English UI for en-US');
-  const r1 = await say(page, 'How much is shipping?');
+
+  // The first send reaches the server but its response is lost: the widget retries with the same
+  // client_message_id, and the server must not create a second message (or a second conversation).
+  const sent = [];
+  let lost = null;
+  await page.route('**/v1/chat/messages', async (route) => {
+    sent.push(JSON.parse(route.request().postData() || '{}'));
+    if (sent.length === 1) {
+      const upstream = await route.fetch();
+      lost = await upstream.json();
+      return route.abort('connectionreset');
+    }
+    return route.continue();
+  });
+  const FAQ_EN = 'How much is shipping?';
+  await page.getByTestId('hf-input').fill(FAQ_EN);
+  const [res1] = await Promise.all([page.waitForResponse((r) => isChatPost(r) && r.status() === 200), page.getByTestId('hf-input').press('Enter')]);
+  const r1 = await res1.json();
+  await page.unroute('**/v1/chat/messages');
+  assert.equal(sent.length, 2, 'one retry after the lost response');
+  assert.equal(sent[1].client_message_id, sent[0].client_message_id, 'the retry reuses the client_message_id');
+  assert.equal(r1.conversation_id, lost.conversation_id, 'the retry lands in the same conversation');
   const bot = r1.replies.find((m) => m.from === 'bot');
   assert.ok(bot?.faq_id, `English FAQ matched: ${JSON.stringify(r1.replies)}`);
   await page.locator('[data-testid="hf-msg"][data-from="bot"]').first().waitFor();
+  const hist = await (await fetch(`${BASE}/v1/chat/conversations/${r1.conversation_id}/messages`, { headers: { authorization: `Bearer ${r1.token}` } })).json();
+  assert.equal(hist.messages.filter((m) => m.from === 'customer' && m.text === FAQ_EN).length, 1, `message stored once: ${JSON.stringify(hist.messages)}`);
+  await page.waitForTimeout(2000);
+  assert.equal((await widgetMessages(page)).filter((m) => m.from === 'customer').length, 1, 'and shown once');
   const r2 = await say(page, 'I would like to talk to a person, please');
   assert.equal(r2.status, 'queued', `English handoff request queues: ${JSON.stringify(r2)}`);
   const status = page.getByTestId('hf-status');
@@ -349,6 +376,23 @@ test('agent A resolves the Korean conversation; the customer sees it closed', T,
   await waitFor(async () => (await agentApi(TOKEN_A, 'GET', `/v1/agent/conversations/${S.cid}`)).status === 'resolved', 'resolved');
   const { page } = S.customer;
   await waitFor(async () => /상담이 종료되었어요/.test(await page.getByTestId('hf-status').innerText()), 'customer sees the conversation closed', 20_000);
+});
+
+test('customer can cancel the request for a person', T, async () => {
+  const { page } = await open('customer-withdraw', { locale: 'ko-KR' });
+  await page.goto(BASE + '/');
+  await page.getByTestId('hf-launcher').click();
+  const r = await say(page, KO_HUMAN);
+  assert.equal(r.status, 'queued');
+  await page.getByTestId('hf-status').waitFor({ state: 'visible' });
+  const [res] = await Promise.all([page.waitForResponse((x) => x.url().endsWith('/withdraw')), page.getByTestId('hf-withdraw').click()]);
+  assert.equal(res.status(), 200, `withdraw -> ${res.status()} ${await res.text()}`);
+  assert.equal((await res.json()).status, 'bot');
+  await page.getByTestId('hf-status').waitFor({ state: 'hidden' });
+  const hist = await (await fetch(`${BASE}/v1/chat/conversations/${r.conversation_id}/messages`, { headers: { authorization: `Bearer ${r.token}` } })).json();
+  assert.equal(hist.status, 'bot');
+  const q = await agentApi(TOKEN_A, 'GET', '/v1/agent/queue');
+  assert.ok(!q.queued.some((x) => x.conversation_id === r.conversation_id), 'no longer in the queue');
 });
 
 test('no console errors on any page', T, () => {

@@ -98,7 +98,7 @@ const server = http.createServer(async (req, res) => {
     return send(res, 200, out);
   }
   let m;
-  if ((m = /^\/v1\/chat\/conversations\/([^/]+)\/(messages|contact)$/.exec(p))) {
+  if ((m = /^\/v1\/chat\/conversations\/([^/]+)\/(messages|contact|withdraw)$/.exec(p))) {
     const c = convs.get(decodeURIComponent(m[1]));
     if (!c) return err(res, 404, 'not_found', 'no such conversation');
     if (bearer(req) !== c.token) return err(res, 401, 'unauthorized', 'bad conversation token');
@@ -107,6 +107,10 @@ const server = http.createServer(async (req, res) => {
       const out = { status: c.status, messages: c.messages.filter((x) => x.seq > after), cursor: String(c.messages.at(-1)?.seq ?? after) };
       const q = queueOf(c); if (q) out.queue = q;
       return send(res, 200, out);
+    }
+    if (m[2] === 'withdraw' && req.method === 'POST') {
+      if (c.status === 'queued') { c.status = 'bot'; msg(c, 'system', 'Request cancelled.'); }
+      return send(res, 200, { conversation_id: c.id, status: c.status });
     }
     if (m[2] === 'contact' && req.method === 'POST') {
       const digits = String(json.phone || '').replace(/[^0-9]/g, '');

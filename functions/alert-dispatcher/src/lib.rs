@@ -1,1 +1,445 @@
-//! alert-dispatcher
+//! The alert dispatcher: a Lambda function that delivers outbox items.
+//!
+//! * **Stream**: the table's DynamoDB stream invokes it with batches of records. It picks
+//!   the `INSERT`s of outbox items, and for each calls [`HandoffService::dispatch`]
+//!   (lease → publish → complete), so a redelivered record never publishes twice.
+//!   Records that failed are returned as `batchItemFailures`
+//!   (`ReportBatchItemFailures`): Lambda retries only those, and after its retries the
+//!   event source mapping sends them to the dead-letter queue.
+//! * **Sweep**: an EventBridge schedule invokes it to deliver what is still pending: items
+//!   whose lease ran out because a worker crashed between lease and complete, or whose
+//!   send failed (a failed send keeps its lease until it expires, so the stream's retry
+//!   skips it and the sweep delivers it).
+//!
+//! Texts that SNS rejects for good (opted-out or invalid numbers) are logged and
+//! completed, since no retry can deliver them; alerts that are rejected fail the record,
+//! so a misconfigured topic ends in the dead-letter queue and its alarm.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_lambda_events::event::dynamodb::{Event as DynamoDbEvent, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use serde::Serialize;
+use serde_json::Value;
+
+use handoff_core::hours::AgentHours;
+use handoff_core::model::{Lang, Outbound, OutboxItem};
+use handoff_core::ports::{Delivery, SystemClock};
+use handoff_core::service::Dispatched;
+use handoff_core::{DeliveryError, HandoffService, Settings};
+use handoff_dynamodb::DynamoStore;
+use handoff_faq::{FaqCatalog, FaqIndex};
+use handoff_sns::{SmsSettings, SnsDelivery};
+
+/// Most items one sweep delivers.
+pub const SWEEP_LIMIT: usize = 100;
+
+/// A configuration problem, naming the environment variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {why}")]
+    Invalid { name: &'static str, why: String },
+}
+
+/// Why the handler refused an event as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("unrecognised event: neither DynamoDB stream records nor a scheduled sweep")]
+    UnknownEvent,
+    #[error("malformed stream event: {0}")]
+    BadStreamEvent(String),
+    #[error("stream record {0} has no sequence number to report its failure with")]
+    NoSequenceNumber(String),
+    #[error(transparent)]
+    Service(#[from] handoff_core::ServiceError),
+}
+
+/// Why one stream record failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("outbox record has no data attribute")]
+    NoData,
+    #[error("outbox record data is not an outbox item: {0}")]
+    BadData(String),
+    #[error(transparent)]
+    Service(#[from] handoff_core::ServiceError),
+}
+
+/// What the dispatcher needs from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table: String,
+    pub retention_days: u32,
+    pub alerts_topic_arn: String,
+    pub sms: SmsSettings,
+    pub settings: Settings,
+}
+
+fn required(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<String, ConfigError> {
+    var(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .ok_or(ConfigError::Missing(name))
+}
+
+fn optional(var: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    var(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn number<T: std::str::FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match optional(var, name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+            name,
+            why: format!("{v:?} is not a whole number"),
+        }),
+    }
+}
+
+/// The business settings the functions share, from the `HANDOFF_*` variables.
+/// The dispatcher itself only delivers; it reads these so that the service it builds
+/// is configured like the other functions' (defaults: agent hours `24/7`, time zone
+/// `UTC`, 5 minutes per customer).
+pub fn settings_from_vars(var: &impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+    let hours_spec = optional(var, "HANDOFF_AGENT_HOURS").unwrap_or_else(|| "24/7".into());
+    let tz = optional(var, "HANDOFF_TIMEZONE").unwrap_or_else(|| "UTC".into());
+    let hours = AgentHours::parse(&hours_spec, &tz).map_err(|e| ConfigError::Invalid {
+        name: if e.field == "timezone" {
+            "HANDOFF_TIMEZONE"
+        } else {
+            "HANDOFF_AGENT_HOURS"
+        },
+        why: e.message,
+    })?;
+    let business_name = optional(var, "HANDOFF_BUSINESS_NAME").unwrap_or_else(|| "Handoff".into());
+    Ok(Settings {
+        business_name,
+        business_name_ko: optional(var, "HANDOFF_BUSINESS_NAME_KO"),
+        hours,
+        minutes_per_customer: number(var, "HANDOFF_MINUTES_PER_CUSTOMER", 5)?,
+        queue_name: "support".into(),
+        console_url: optional(var, "HANDOFF_CONSOLE_URL"),
+        answers_url: optional(var, "PUBLIC_BASE_URL"),
+        sms_max_segments: 3,
+        agent_language: Lang::Ko,
+        earlier_conversations: 3,
+    })
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Required: `HANDOFF_TABLE`, `HANDOFF_ALERTS_TOPIC_ARN`. Optional:
+    /// `HANDOFF_RETENTION_DAYS`, `HANDOFF_SMS_SENDER_ID`, `HANDOFF_SMS_ORIGINATION_NUMBER`
+    /// and the business settings of [`settings_from_vars`].
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: required(&var, "HANDOFF_TABLE")?,
+            retention_days: number(&var, "HANDOFF_RETENTION_DAYS", 0)?,
+            alerts_topic_arn: required(&var, "HANDOFF_ALERTS_TOPIC_ARN")?,
+            sms: SmsSettings::from_vars(&var),
+            settings: settings_from_vars(&var)?,
+        })
+    }
+}
+
+/// A one-entry catalog: delivering never consults the FAQs, and the dispatcher
+/// should not pay for loading the real catalog at cold start.
+pub fn minimal_catalog() -> FaqCatalog {
+    FaqCatalog {
+        business: handoff_faq::Business {
+            name: "Handoff".into(),
+            name_ko: None,
+            timezone: None,
+            agent_hours: None,
+            languages: vec!["ko".into(), "en".into()],
+            extra: Default::default(),
+        },
+        faqs: vec![handoff_faq::Faq {
+            id: "placeholder".into(),
+            questions: [("en".to_string(), vec!["placeholder".to_string()])].into(),
+            answer: [("en".to_string(), "placeholder".to_string())].into(),
+        }],
+    }
+}
+
+/// The service over `store`, with the minimal catalog.
+pub fn service(store: Arc<DynamoStore>, settings: Settings) -> HandoffService {
+    let catalog = minimal_catalog();
+    let index = FaqIndex::build(&catalog);
+    HandoffService::new(
+        store,
+        Arc::new(SystemClock),
+        Arc::new(catalog),
+        Arc::new(index),
+        settings,
+    )
+}
+
+/// Completes texts that SNS refuses for good (the number opted out or is invalid):
+/// logged, not retried forever. Everything else passes through unchanged.
+pub struct DropRejectedTexts<D>(pub D);
+
+#[async_trait]
+impl<D: Delivery> Delivery for DropRejectedTexts<D> {
+    async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
+        match (self.0.deliver(item).await, &item.item) {
+            (
+                Err(DeliveryError::Permanent(why)),
+                Outbound::CustomerSms {
+                    conversation_id,
+                    to,
+                    ..
+                },
+            ) => {
+                tracing::warn!(
+                    outbox_id = %item.id,
+                    conversation_id = %conversation_id,
+                    to = %to.masked(),
+                    error = %why,
+                    "text rejected for good; not retrying"
+                );
+                Ok(())
+            }
+            (result, _) => result,
+        }
+    }
+}
+
+/// What one invocation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub delivered: usize,
+    /// Delivered before (a redelivered record) or held by another worker.
+    pub skipped: usize,
+    /// Not outbox inserts.
+    pub ignored: usize,
+    pub failed: usize,
+}
+
+/// What became of one stream record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    Skipped,
+    Ignored,
+}
+
+/// The outbox item a stream record inserted; `None` for anything else.
+pub fn outbox_insert(record: &EventRecord) -> Result<Option<OutboxItem>, RecordError> {
+    if record.event_name != "INSERT" {
+        return Ok(None);
+    }
+    // serde_dynamo's item serialises as DynamoDB JSON: {"attr": {"S": "..."}}.
+    let image = serde_json::to_value(&record.change.new_image)
+        .map_err(|e| RecordError::BadData(e.to_string()))?;
+    let is_outbox = image["type"]["S"].as_str() == Some(handoff_dynamodb::keys::TYPE_OUTBOX)
+        || image["PK"]["S"]
+            .as_str()
+            .is_some_and(|pk| pk.starts_with("OUTBOX#"));
+    if !is_outbox {
+        return Ok(None);
+    }
+    let data = image["data"]["S"].as_str().ok_or(RecordError::NoData)?;
+    serde_json::from_str(data)
+        .map(Some)
+        .map_err(|e| RecordError::BadData(e.to_string()))
+}
+
+/// The handler: one service and one delivery, built once per cold start.
+pub struct Dispatcher {
+    service: HandoffService,
+    delivery: Arc<dyn Delivery>,
+}
+
+impl Dispatcher {
+    pub fn new(service: HandoffService, delivery: Arc<dyn Delivery>) -> Self {
+        Self { service, delivery }
+    }
+
+    /// The production wiring: DynamoDB store and SNS delivery from `config`.
+    pub fn from_config(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
+        let store = DynamoStore::from_conf(sdk, config.table.clone())
+            .with_retention_days(config.retention_days);
+        let sns = SnsDelivery::new(
+            aws_sdk_sns::Client::new(sdk),
+            config.alerts_topic_arn.clone(),
+            config.sms.clone(),
+        );
+        Self::new(
+            service(Arc::new(store), config.settings.clone()),
+            Arc::new(DropRejectedTexts(sns)),
+        )
+    }
+
+    pub fn service(&self) -> &HandoffService {
+        &self.service
+    }
+
+    /// Any event: stream records, or a scheduled sweep. The answer is Lambda's
+    /// `{"batchItemFailures": [...]}` for streams, the counts for a sweep.
+    pub async fn handle(&self, event: Value) -> Result<Value, HandlerError> {
+        if event.get("Records").is_some() {
+            let event: DynamoDbEvent = serde_json::from_value(event)
+                .map_err(|e| HandlerError::BadStreamEvent(e.to_string()))?;
+            let response = self.stream(event).await?;
+            return serde_json::to_value(response)
+                .map_err(|e| HandlerError::BadStreamEvent(e.to_string()));
+        }
+        let scheduled = matches!(
+            event["source"].as_str(),
+            Some("aws.events" | "aws.scheduler")
+        ) || event["detail-type"].as_str() == Some("Scheduled Event");
+        if scheduled {
+            let summary = self.sweep().await?;
+            return Ok(serde_json::to_value(summary).unwrap_or(Value::Null));
+        }
+        Err(HandlerError::UnknownEvent)
+    }
+
+    /// Delivers a stream batch's outbox inserts; failed records come back by sequence number.
+    pub async fn stream(
+        &self,
+        event: DynamoDbEvent,
+    ) -> Result<DynamoDbEventResponse, HandlerError> {
+        let mut response = DynamoDbEventResponse::default();
+        let mut summary = Summary::default();
+        for record in &event.records {
+            match self.record(record).await {
+                Ok(Outcome::Delivered) => summary.delivered += 1,
+                Ok(Outcome::Skipped) => summary.skipped += 1,
+                Ok(Outcome::Ignored) => summary.ignored += 1,
+                Err(e) => {
+                    summary.failed += 1;
+                    tracing::error!(event_id = %record.event_id, error = %e, "stream record failed; Lambda will retry it");
+                    let id =
+                        record.change.sequence_number.clone().ok_or_else(|| {
+                            HandlerError::NoSequenceNumber(record.event_id.clone())
+                        })?;
+                    let mut failure = DynamoDbBatchItemFailure::default();
+                    failure.item_identifier = Some(id);
+                    response.batch_item_failures.push(failure);
+                }
+            }
+        }
+        tracing::info!(
+            records = event.records.len(),
+            delivered = summary.delivered,
+            skipped = summary.skipped,
+            ignored = summary.ignored,
+            failed = summary.failed,
+            "stream batch done"
+        );
+        Ok(response)
+    }
+
+    async fn record(&self, record: &EventRecord) -> Result<Outcome, RecordError> {
+        let Some(item) = outbox_insert(record)? else {
+            return Ok(Outcome::Ignored);
+        };
+        match self.service.dispatch(self.delivery.as_ref(), &item).await? {
+            Dispatched::Delivered => Ok(Outcome::Delivered),
+            Dispatched::Skipped => Ok(Outcome::Skipped),
+        }
+    }
+
+    /// Delivers pending items (never leased, or whose lease expired).
+    pub async fn sweep(&self) -> Result<Summary, HandlerError> {
+        let (delivered, failed) = self
+            .service
+            .dispatch_pending(self.delivery.as_ref(), SWEEP_LIMIT)
+            .await?;
+        if failed > 0 {
+            tracing::warn!(
+                delivered,
+                failed,
+                "sweep: some deliveries failed; the next sweep retries them"
+            );
+        } else {
+            tracing::info!(delivered, "sweep done");
+        }
+        Ok(Summary {
+            delivered,
+            failed,
+            ..Summary::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn config_names_the_missing_variable() {
+        let err = Config::from_vars(vars(&[("HANDOFF_TABLE", "t")])).unwrap_err();
+        assert!(
+            err.to_string().contains("HANDOFF_ALERTS_TOPIC_ARN"),
+            "{err}"
+        );
+        let err = Config::from_vars(vars(&[])).unwrap_err();
+        assert!(err.to_string().contains("HANDOFF_TABLE"), "{err}");
+        let err = Config::from_vars(vars(&[
+            ("HANDOFF_TABLE", "t"),
+            ("HANDOFF_ALERTS_TOPIC_ARN", "arn"),
+            ("HANDOFF_TIMEZONE", "Mars/Base"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("HANDOFF_TIMEZONE"), "{err}");
+        let err = Config::from_vars(vars(&[
+            ("HANDOFF_TABLE", "t"),
+            ("HANDOFF_ALERTS_TOPIC_ARN", "arn"),
+            ("HANDOFF_RETENTION_DAYS", "ninety"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("HANDOFF_RETENTION_DAYS"), "{err}");
+    }
+
+    #[test]
+    fn config_reads_everything() {
+        let c = Config::from_vars(vars(&[
+            ("HANDOFF_TABLE", "handoff"),
+            (
+                "HANDOFF_ALERTS_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:alerts",
+            ),
+            ("HANDOFF_RETENTION_DAYS", "90"),
+            ("HANDOFF_AGENT_HOURS", "Mon-Fri 09:00-18:00"),
+            ("HANDOFF_TIMEZONE", "Asia/Seoul"),
+            ("HANDOFF_SMS_SENDER_ID", ""),
+            ("HANDOFF_CONSOLE_URL", "https://example.test/console"),
+        ]))
+        .expect("config");
+        assert_eq!(c.table, "handoff");
+        assert_eq!(c.retention_days, 90);
+        assert_eq!(c.sms.sender_id, None);
+        assert_eq!(
+            c.settings.console_url.as_deref(),
+            Some("https://example.test/console")
+        );
+        assert!(minimal_catalog().validate().is_ok());
+    }
+}

@@ -28,7 +28,7 @@
   var T = KO ? {
     open: '채팅 상담 열기', close: '채팅 닫기', unread: '새 메시지 {n}개',
     sub: '자동 답변 · 필요하면 상담원이 이어받아요',
-    hello: '안녕하세요! {b}입니다. 무엇을 도와드릴까요?\n배송, 주문, 원두, 영업시간 등을 물어보세요. 사람과 이야기하고 싶으면 "상담원 연결"이라고 말씀해 주세요.',
+    hello: '안녕하세요! {b}입니다. 무엇을 도와드릴까요?\n배송, 주문, 원두 등을 물어보세요. 상담원과 이야기하시려면 "상담원"이라고 보내 주세요.',
     ph: '메시지를 입력하세요', send: '보내기', label: '메시지',
     customer: '나', bot: '자동 답변', agent: '상담원', system: '안내',
     sending: '보내는 중…', failed: '전송 실패', retry: '다시 보내기', retrying: '연결이 불안정해요. 다시 보내는 중…',
@@ -41,11 +41,12 @@
     sms: '문자로 답변 받기', smsHint: '창을 닫아도 상담원 답변을 문자로 보내드려요.', phone: '휴대폰 번호',
     phonePh: '010-1234-5678', smsSend: '등록', smsOk: '{p}(으)로 문자 답변을 보내드릴게요.',
     smsBad: '전화번호 형식이 올바르지 않아요. 예: 010-1234-5678', smsErr: '번호를 등록하지 못했어요. {m}', cancel: '취소',
+    withdraw: '연결 요청 취소',
     said: '{w}: {m}'
   } : {
     open: 'Open chat', close: 'Close chat', unread: '{n} new messages',
     sub: 'Automatic answers · a person takes over when needed',
-    hello: 'Hi! This is {b}. How can we help?\nAsk about shipping, orders, beans or opening hours. To talk to a person, just say "talk to a person".',
+    hello: 'Hi! This is {b}. How can we help?\nAsk about shipping, orders or our beans. To talk to a person, just send "agent".',
     ph: 'Type a message', send: 'Send', label: 'Message',
     customer: 'You', bot: 'Assistant', agent: 'Agent', system: 'Notice',
     sending: 'Sending…', failed: 'Not sent', retry: 'Retry', retrying: 'Connection trouble. Retrying…',
@@ -58,6 +59,7 @@
     sms: 'Continue by SMS', smsHint: 'Leave your number and we will text you the reply.', phone: 'Mobile number',
     phonePh: '+1 555 123 4567', smsSend: 'Save', smsOk: 'We will text the reply to {p}.',
     smsBad: 'That does not look like a valid phone number.', smsErr: 'Could not save your number. {m}', cancel: 'Cancel',
+    withdraw: 'Cancel request',
     said: '{w}: {m}'
   };
   function t(k, v) {
@@ -120,7 +122,7 @@
     '.btn{font:inherit;font-weight:700;border:0;border-radius:10px;background:var(--c);color:#fff;padding:0 14px;height:40px;cursor:pointer;flex:none}' +
     '.btn:disabled{opacity:.5;cursor:default}.f .btn{height:34px}.f .sec{background:#fff;color:var(--c);border:1px solid var(--c)}' +
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
-    '@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.p:not([hidden])~.l{display:none}.l{right:14px;bottom:14px}}' +
+    '@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.i textarea,.f input{font-size:16px}.p:not([hidden])~.l{display:none}.l{right:14px;bottom:14px}}' +
     '@media (prefers-reduced-motion:no-preference){.p{animation:u .16s ease-out}@keyframes u{from{opacity:0;transform:translateY(8px)}}}';
 
   function el(tag, props, kids) {
@@ -337,6 +339,7 @@
     if (status !== 'queued') return;
     if (!smsOpen) {
       smsBox.appendChild(el('button', { class: 'lk', type: 'button', 'data-testid': 'hf-sms', text: T.sms, onclick: function () { smsOpen = true; paintStatus(); var f = smsBox.querySelector('input'); if (f) f.focus(); } }));
+      smsBox.appendChild(el('button', { class: 'lk', type: 'button', 'data-testid': 'hf-withdraw', text: T.withdraw, onclick: withdraw }));
       return;
     }
     var ph = el('input', { id: 'hf-phone', type: 'tel', inputmode: 'tel', autocomplete: 'tel', placeholder: T.phonePh, 'data-testid': 'hf-phone', 'aria-describedby': 'hf-sms-hint hf-sms-err' });
@@ -359,6 +362,15 @@
       el('button', { class: 'btn sec', type: 'button', text: T.cancel, onclick: function () { smsOpen = false; paintStatus(); } }), er
     ]);
     smsBox.appendChild(f);
+  }
+
+  function withdraw(e) {
+    var b = e.currentTarget; b.disabled = true;
+    req('POST', '/v1/chat/conversations/' + encodeURIComponent(S.cid) + '/withdraw', {}).then(function (r) {
+      b.disabled = false;
+      if (!r.ok) { showErr(errMsg(r)); return; }
+      epoch++; setStatus((r.data && r.data.status) || 'bot'); input.focus(); schedule(0);
+    }, function () { b.disabled = false; showErr(T.errNet); });
   }
 
   /* ---------- HTTP ---------- */
@@ -405,7 +417,11 @@
     req('POST', '/v1/chat/messages', payload).then(function (r) {
       if (r.ok && r.data) {
         var d = r.data;
-        if (d.conversation_id && d.conversation_id !== S.cid) { S.cid = d.conversation_id; }
+        if (d.conversation_id && d.conversation_id !== S.cid) {
+          // a new conversation (first message, or the server started over): earlier bubbles stay on top
+          if (S.cid) { for (var k in msgs) msgs[k].el.__seq = -1; msgs = {}; }
+          S.cid = d.conversation_id; cursor = null;
+        }
         if (d.token) S.token = d.token;
         S.open = isOpen(); save();
         item.state = 'sent'; item.el.lastChild.textContent = '';

@@ -1,1 +1,196 @@
-//! chat-api
+//! The customer-facing function: chat messages, the conversation's messages since a
+//! cursor, continuing by SMS, withdrawing a request for a person; and the widget.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use handoff_core::auth::ConversationTokens;
+use handoff_core::ids::{ClientMessageId, ConversationId, IdempotencyKey};
+use handoff_core::model::{Message, MessageText, Status};
+use handoff_core::service::{Inbound, Origin, QueueInfo, ReplyVia};
+use handoff_core::sms::{Country, PhoneNumber};
+use handoff_core::HandoffService;
+use handoff_http::{
+    bearer, json_body, json_response, method, path, query, respond, segments, static_response,
+    ApiError, Request, Response,
+};
+
+pub const WIDGET_JS: &str = include_str!("../assets/widget.js");
+pub const DEMO_HTML: &str = include_str!("../assets/demo.html");
+
+pub struct ChatApi {
+    pub service: Arc<HandoffService>,
+    pub tokens: ConversationTokens,
+}
+
+#[derive(Debug, Deserialize)]
+struct SendBody {
+    text: String,
+    #[serde(default)]
+    conversation_id: Option<String>,
+    #[serde(default)]
+    client_message_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SendReply {
+    pub conversation_id: ConversationId,
+    pub token: String,
+    pub status: Status,
+    pub replies: Vec<Message>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueInfo>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MessagesReply {
+    pub conversation_id: ConversationId,
+    pub status: Status,
+    pub messages: Vec<Message>,
+    pub cursor: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ContactBody {
+    phone: String,
+}
+
+fn with_cors(mut r: Response) -> Response {
+    use handoff_http::header_value as hv;
+    // The widget runs on the business's own site: another origin. Credentials are
+    // bearer tokens, never cookies, so any origin may call.
+    r.headers.insert("access-control-allow-origin", hv("*"));
+    r.headers.insert(
+        "access-control-allow-headers",
+        hv("authorization, content-type"),
+    );
+    r.headers
+        .insert("access-control-allow-methods", hv("GET, POST, OPTIONS"));
+    r.headers.insert("access-control-max-age", hv("600"));
+    r
+}
+
+impl ChatApi {
+    pub fn new(service: Arc<HandoffService>, tokens: ConversationTokens) -> Self {
+        Self { service, tokens }
+    }
+
+    #[tracing::instrument(skip_all, fields(method = method(&req), path = path(&req), request_id = req.request_context.request_id.as_deref().unwrap_or("")))]
+    pub async fn handle(&self, req: Request) -> Response {
+        let m = method(&req).to_string();
+        let p = path(&req).to_string();
+        if m == "OPTIONS" {
+            return with_cors(handoff_http::text_response(
+                204,
+                "text/plain",
+                String::new(),
+            ));
+        }
+        let response = match (m.as_str(), p.as_str()) {
+            ("GET", "/") => static_response("text/html; charset=utf-8", DEMO_HTML),
+            ("GET", "/widget.js") => {
+                static_response("application/javascript; charset=utf-8", WIDGET_JS)
+            }
+            ("GET", "/healthz") => json_response(200, &serde_json::json!({"status": "ok"})),
+            ("POST", "/v1/chat/messages") => respond(200, self.send(&req).await),
+            (_, "/v1/chat/messages") => ApiError::method_not_allowed().into_response(),
+            _ => match segments(&req, "/v1/chat/conversations/").as_deref() {
+                Some([id, "messages"]) if m == "GET" => respond(200, self.messages(&req, id).await),
+                Some([id, "contact"]) if m == "POST" => respond(200, self.contact(&req, id).await),
+                Some([id, "withdraw"]) if m == "POST" => {
+                    respond(200, self.withdraw(&req, id).await)
+                }
+                Some([_, "messages" | "contact" | "withdraw"]) => {
+                    ApiError::method_not_allowed().into_response()
+                }
+                _ => ApiError::not_found().into_response(),
+            },
+        };
+        with_cors(response)
+    }
+
+    /// The conversation named in the path, if the bearer token is its token.
+    fn authorize(&self, req: &Request, id: &str) -> Result<ConversationId, ApiError> {
+        let id = ConversationId::parse(id)
+            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+        match bearer(req) {
+            Some(token) if self.tokens.verify(&id, token) => Ok(id),
+            _ => Err(ApiError::unauthorized()),
+        }
+    }
+
+    async fn send(&self, req: &Request) -> Result<SendReply, ApiError> {
+        let body: SendBody = json_body(req)?;
+        let text = MessageText::parse(&body.text)
+            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+        let conversation = match body.conversation_id.as_deref() {
+            Some(id) => Some(self.authorize(req, id)?),
+            None => None,
+        };
+        let client = body
+            .client_message_id
+            .as_deref()
+            .map(ClientMessageId::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+        let idempotency = client.map(|c| IdempotencyKey::web(conversation.as_ref(), &c));
+        let received = self
+            .service
+            .receive(Inbound {
+                origin: Origin::Web { conversation },
+                text,
+                idempotency,
+                reply_via: ReplyVia::Response,
+            })
+            .await?;
+        let id = received.conversation.id.clone();
+        Ok(SendReply {
+            token: self.tokens.issue(&id),
+            conversation_id: id,
+            status: received.conversation.status,
+            replies: received.replies,
+            queue: received.queue,
+        })
+    }
+
+    async fn messages(&self, req: &Request, id: &str) -> Result<MessagesReply, ApiError> {
+        let id = self.authorize(req, id)?;
+        let after = match query(req, "after") {
+            None | Some("") => 0,
+            Some(c) => c.parse::<u64>().map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_cursor",
+                    "after must be a cursor returned by this route",
+                )
+            })?,
+        };
+        let (conv, messages, queue) = self.service.customer_messages(&id, after).await?;
+        let cursor = messages.last().map_or(after, |m| m.seq).to_string();
+        Ok(MessagesReply {
+            conversation_id: conv.id,
+            status: conv.status,
+            messages,
+            cursor,
+            queue,
+        })
+    }
+
+    async fn contact(&self, req: &Request, id: &str) -> Result<serde_json::Value, ApiError> {
+        let id = self.authorize(req, id)?;
+        let body: ContactBody = json_body(req)?;
+        let phone = PhoneNumber::parse(&body.phone, Country::KR)
+            .map_err(|e| ApiError::bad_request("invalid_phone", e.to_string()))?;
+        let masked = phone.masked();
+        self.service.leave_contact(&id, phone).await?;
+        Ok(serde_json::json!({ "phone": masked, "sms": true }))
+    }
+
+    async fn withdraw(&self, req: &Request, id: &str) -> Result<serde_json::Value, ApiError> {
+        let id = self.authorize(req, id)?;
+        let conv = self.service.withdraw(&id).await?;
+        Ok(serde_json::json!({ "conversation_id": conv.id, "status": conv.status }))
+    }
+}

@@ -150,7 +150,9 @@ impl AgentTokens {
 
     pub fn verify(&self, token: &str, now: i64) -> Result<AgentClaims, JwtError> {
         let mut parts = token.trim().split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(JwtError::Malformed);
         };
         let header: serde_json::Value =
@@ -212,19 +214,33 @@ mod tests {
         assert_eq!(other.verify(&jwt, 1_001), Err(JwtError::Signature));
         assert_eq!(t.verify("a.b", 1_001), Err(JwtError::Malformed));
         // alg=none is refused.
-        let none = format!("{}.{}.", B64.encode(br#"{"alg":"none"}"#), jwt.split('.').nth(1).unwrap());
+        let none = format!(
+            "{}.{}.",
+            B64.encode(br#"{"alg":"none"}"#),
+            jwt.split('.').nth(1).unwrap()
+        );
         assert!(t.verify(&none, 1_001).is_err());
         // A tampered payload fails the signature.
         let mut parts: Vec<&str> = jwt.split('.').collect();
-        let forged = B64.encode(br#"{"sub":"boss","cognito:groups":["supervisors"],"iat":0,"exp":99999999999}"#);
+        let forged = B64.encode(
+            br#"{"sub":"boss","cognito:groups":["supervisors"],"iat":0,"exp":99999999999}"#,
+        );
         parts[1] = &forged;
         assert_eq!(t.verify(&parts.join("."), 1_001), Err(JwtError::Signature));
     }
 
     #[test]
     fn claims_from_api_gateway_flattened_groups() {
-        assert!(Agent::from_claims("a1", "[agents supervisors]").unwrap().supervisor);
-        assert!(Agent::from_claims("a1", r#"["agents","supervisors"]"#).unwrap().supervisor);
+        assert!(
+            Agent::from_claims("a1", "[agents supervisors]")
+                .unwrap()
+                .supervisor
+        );
+        assert!(
+            Agent::from_claims("a1", r#"["agents","supervisors"]"#)
+                .unwrap()
+                .supervisor
+        );
         assert!(!Agent::from_claims("a1", "[agents]").unwrap().supervisor);
         assert!(Agent::from_claims("bad id", "[]").is_none());
     }

@@ -18,7 +18,13 @@ fn at(secs: i64) -> Timestamp {
 }
 
 fn conversation(customer: &CustomerId) -> Conversation {
-    let mut c = Conversation::new(ConversationId::generate(), customer.clone(), Lang::Ko, Channel::Web, at(0));
+    let mut c = Conversation::new(
+        ConversationId::generate(),
+        customer.clone(),
+        Lang::Ko,
+        Channel::Web,
+        at(0),
+    );
     c.version = 1;
     c.topic = Some("배송비 문의".into());
     c
@@ -40,7 +46,10 @@ fn message(conv: &Conversation, seq: u64, from: Role, text: &str) -> Message {
 
 fn create(conv: &Conversation, messages: Vec<Message>) -> Commit {
     Commit {
-        conversation: Some(ConversationWrite { conversation: conv.clone(), expected_version: None }),
+        conversation: Some(ConversationWrite {
+            conversation: conv.clone(),
+            expected_version: None,
+        }),
         messages,
         ..Commit::default()
     }
@@ -51,7 +60,10 @@ fn update(conv: &Conversation, messages: Vec<Message>) -> Commit {
     next.version += 1;
     next.last_seq += messages.len() as u64;
     Commit {
-        conversation: Some(ConversationWrite { conversation: next, expected_version: Some(conv.version) }),
+        conversation: Some(ConversationWrite {
+            conversation: next,
+            expected_version: Some(conv.version),
+        }),
         messages,
         ..Commit::default()
     }
@@ -61,7 +73,11 @@ fn queued(customer: &CustomerId, priority: Priority, waited_from: i64) -> Conver
     let mut c = conversation(customer);
     c.status = Status::Queued;
     c.handoff = Some(Handoff {
-        reason: if priority == Priority::High { HandoffReason::Threat } else { HandoffReason::CustomerAsked },
+        reason: if priority == Priority::High {
+            HandoffReason::Threat
+        } else {
+            HandoffReason::CustomerAsked
+        },
         priority,
         requested_at: at(waited_from),
         summary: "s".into(),
@@ -101,29 +117,72 @@ pub async fn round_trip_and_cursor(store: &Store) {
         message(&conv, 2, Role::Bot, "배송비는 3,000원이에요."),
         message(&conv, 3, Role::System, "note"),
     ];
-    store.commit(create(&conv, msgs.clone())).await.expect("round_trip: create");
-    let back = store.conversation(&conv.id).await.expect("read").expect("round_trip: stored");
+    store
+        .commit(create(&conv, msgs.clone()))
+        .await
+        .expect("round_trip: create");
+    let back = store
+        .conversation(&conv.id)
+        .await
+        .expect("read")
+        .expect("round_trip: stored");
     assert_eq!(back, conv, "round_trip: conversation reads back equal");
-    assert_eq!(store.messages(&conv.id, 0, 100).await.expect("messages"), msgs, "round_trip: all messages in order");
-    assert_eq!(store.messages(&conv.id, 1, 100).await.expect("messages"), msgs[1..].to_vec(), "round_trip: after cursor");
-    assert_eq!(store.messages(&conv.id, 0, 2).await.expect("messages").len(), 2, "round_trip: limit");
-    assert!(store.messages(&conv.id, 3, 10).await.expect("messages").is_empty(), "round_trip: nothing after the last");
+    assert_eq!(
+        store.messages(&conv.id, 0, 100).await.expect("messages"),
+        msgs,
+        "round_trip: all messages in order"
+    );
+    assert_eq!(
+        store.messages(&conv.id, 1, 100).await.expect("messages"),
+        msgs[1..].to_vec(),
+        "round_trip: after cursor"
+    );
+    assert_eq!(
+        store
+            .messages(&conv.id, 0, 2)
+            .await
+            .expect("messages")
+            .len(),
+        2,
+        "round_trip: limit"
+    );
+    assert!(
+        store
+            .messages(&conv.id, 3, 10)
+            .await
+            .expect("messages")
+            .is_empty(),
+        "round_trip: nothing after the last"
+    );
     let missing = ConversationId::generate();
-    assert!(store.conversation(&missing).await.expect("read").is_none(), "round_trip: unknown is None");
-    assert!(store.messages(&missing, 0, 10).await.expect("read").is_empty());
+    assert!(
+        store.conversation(&missing).await.expect("read").is_none(),
+        "round_trip: unknown is None"
+    );
+    assert!(store
+        .messages(&missing, 0, 10)
+        .await
+        .expect("read")
+        .is_empty());
 }
 
 pub async fn stale_version_conflicts_and_writes_nothing(store: &Store) {
     let cust = CustomerId::generate();
     let mut conv = conversation(&cust);
     conv.last_seq = 1;
-    store.commit(create(&conv, vec![message(&conv, 1, Role::Customer, "hi")])).await.expect("create");
+    store
+        .commit(create(&conv, vec![message(&conv, 1, Role::Customer, "hi")]))
+        .await
+        .expect("create");
     let first = update(&conv, vec![message(&conv, 2, Role::Customer, "a")]);
     store.commit(first).await.expect("stale: first update");
     // A writer that read version 1 too loses, and none of its parts are written.
     let mut stale = update(&conv, vec![message(&conv, 3, Role::Customer, "b")]);
     stale.idempotency = Some(IdempotencyRecord {
-        key: IdempotencyKey::web(Some(&conv.id), &crate::ids::ClientMessageId::parse("stale-1").expect("id")),
+        key: IdempotencyKey::web(
+            Some(&conv.id),
+            &crate::ids::ClientMessageId::parse("stale-1").expect("id"),
+        ),
         conversation_id: conv.id.clone(),
         first_seq: 3,
         last_seq: 3,
@@ -142,55 +201,122 @@ pub async fn stale_version_conflicts_and_writes_nothing(store: &Store) {
             channel: Channel::Web,
         }),
     }];
-    let idem_key = stale.idempotency.as_ref().map(|r| r.key.clone()).expect("key");
+    let idem_key = stale
+        .idempotency
+        .as_ref()
+        .map(|r| r.key.clone())
+        .expect("key");
     match store.commit(stale).await {
         Err(StoreError::Conflict(_)) => {}
         other => panic!("stale: expected Conflict, got {other:?}"),
     }
     let msgs = store.messages(&conv.id, 0, 10).await.expect("messages");
-    assert_eq!(msgs.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2], "stale: no half-written message");
-    assert!(store.idempotency(&idem_key).await.expect("idem").is_none(), "stale: no idempotency record");
-    let pending = store.pending_outbox(at(1_000_000), 1000).await.expect("outbox");
-    assert!(!pending.iter().any(|o| o.id == outbox_id), "stale: no outbox item");
-    assert_eq!(store.conversation(&conv.id).await.expect("read").expect("conv").version, 2);
+    assert_eq!(
+        msgs.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        vec![1, 2],
+        "stale: no half-written message"
+    );
+    assert!(
+        store.idempotency(&idem_key).await.expect("idem").is_none(),
+        "stale: no idempotency record"
+    );
+    let pending = store
+        .pending_outbox(at(1_000_000), 1000)
+        .await
+        .expect("outbox");
+    assert!(
+        !pending.iter().any(|o| o.id == outbox_id),
+        "stale: no outbox item"
+    );
+    assert_eq!(
+        store
+            .conversation(&conv.id)
+            .await
+            .expect("read")
+            .expect("conv")
+            .version,
+        2
+    );
 }
 
 pub async fn create_twice_conflicts(store: &Store) {
     let conv = conversation(&CustomerId::generate());
-    store.commit(create(&conv, vec![])).await.expect("create once");
-    assert!(matches!(store.commit(create(&conv, vec![])).await, Err(StoreError::Conflict(_))), "create twice: Conflict");
+    store
+        .commit(create(&conv, vec![]))
+        .await
+        .expect("create once");
+    assert!(
+        matches!(
+            store.commit(create(&conv, vec![])).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "create twice: Conflict"
+    );
 }
 
 pub async fn duplicate_idempotency_key(store: &Store) {
     let mut conv = conversation(&CustomerId::generate());
     conv.last_seq = 2;
     let key = IdempotencyKey::sms("test", &uuid::Uuid::new_v4().to_string());
-    let record = IdempotencyRecord { key: key.clone(), conversation_id: conv.id.clone(), first_seq: 1, last_seq: 2, at: at(1) };
-    let mut c = create(&conv, vec![message(&conv, 1, Role::Customer, "q"), message(&conv, 2, Role::Bot, "a")]);
+    let record = IdempotencyRecord {
+        key: key.clone(),
+        conversation_id: conv.id.clone(),
+        first_seq: 1,
+        last_seq: 2,
+        at: at(1),
+    };
+    let mut c = create(
+        &conv,
+        vec![
+            message(&conv, 1, Role::Customer, "q"),
+            message(&conv, 2, Role::Bot, "a"),
+        ],
+    );
     c.idempotency = Some(record.clone());
     store.commit(c).await.expect("idempotency: first");
-    assert_eq!(store.idempotency(&key).await.expect("read"), Some(record), "idempotency: record reads back");
+    assert_eq!(
+        store.idempotency(&key).await.expect("read"),
+        Some(record),
+        "idempotency: record reads back"
+    );
     // The repeat is reported as Duplicate even though it would also conflict on the version.
     let mut again = update(&conv, vec![message(&conv, 3, Role::Customer, "q")]);
-    again.idempotency = Some(IdempotencyRecord { first_seq: 3, last_seq: 3, ..store.idempotency(&key).await.expect("r").expect("r") });
+    again.idempotency = Some(IdempotencyRecord {
+        first_seq: 3,
+        last_seq: 3,
+        ..store.idempotency(&key).await.expect("r").expect("r")
+    });
     match store.commit(again).await {
         Err(StoreError::Duplicate) => {}
         other => panic!("idempotency: expected Duplicate, got {other:?}"),
     }
-    assert_eq!(store.messages(&conv.id, 0, 10).await.expect("m").len(), 2, "idempotency: nothing new stored");
+    assert_eq!(
+        store.messages(&conv.id, 0, 10).await.expect("m").len(),
+        2,
+        "idempotency: nothing new stored"
+    );
 }
 
 pub async fn duplicate_message_seq_conflicts(store: &Store) {
     let mut conv = conversation(&CustomerId::generate());
     conv.last_seq = 1;
-    store.commit(create(&conv, vec![message(&conv, 1, Role::Customer, "q")])).await.expect("create");
+    store
+        .commit(create(&conv, vec![message(&conv, 1, Role::Customer, "q")]))
+        .await
+        .expect("create");
     // A buggy writer reusing a sequence number must not overwrite history.
     let mut c = update(&conv, vec![message(&conv, 1, Role::Customer, "overwrite")]);
     if let Some(w) = c.conversation.as_mut() {
         w.conversation.last_seq = 1;
     }
-    assert!(matches!(store.commit(c).await, Err(StoreError::Conflict(_))), "seq reuse: Conflict");
-    assert_eq!(store.messages(&conv.id, 0, 10).await.expect("m")[0].text, "q");
+    assert!(
+        matches!(store.commit(c).await, Err(StoreError::Conflict(_))),
+        "seq reuse: Conflict"
+    );
+    assert_eq!(
+        store.messages(&conv.id, 0, 10).await.expect("m")[0].text,
+        "q"
+    );
 }
 
 pub async fn queue_order_and_membership(store: &Store) {
@@ -200,7 +326,10 @@ pub async fn queue_order_and_membership(store: &Store) {
     let high_new = queued(&cust, Priority::High, -50);
     let not_queued = conversation(&cust);
     for c in [&normal_new, &high_new, &normal_old, &not_queued] {
-        store.commit(create(c, vec![])).await.expect("queue: create");
+        store
+            .commit(create(c, vec![]))
+            .await
+            .expect("queue: create");
     }
     let ours = [&normal_old.id, &normal_new.id, &high_new.id, &not_queued.id];
     let q: Vec<ConversationId> = store
@@ -211,7 +340,15 @@ pub async fn queue_order_and_membership(store: &Store) {
         .map(|c| c.id)
         .filter(|id| ours.contains(&id))
         .collect();
-    assert_eq!(q, vec![high_new.id.clone(), normal_old.id.clone(), normal_new.id.clone()], "queue: priority then waiting time");
+    assert_eq!(
+        q,
+        vec![
+            high_new.id.clone(),
+            normal_old.id.clone(),
+            normal_new.id.clone()
+        ],
+        "queue: priority then waiting time"
+    );
     // Claiming takes it out of the queue.
     let mut claimed = high_new.clone();
     claimed.status = Status::Assigned;
@@ -219,13 +356,19 @@ pub async fn queue_order_and_membership(store: &Store) {
     claimed.version += 1;
     store
         .commit(Commit {
-            conversation: Some(ConversationWrite { conversation: claimed, expected_version: Some(high_new.version) }),
+            conversation: Some(ConversationWrite {
+                conversation: claimed,
+                expected_version: Some(high_new.version),
+            }),
             ..Commit::default()
         })
         .await
         .expect("queue: claim");
     let q = store.queue(1000).await.expect("queue");
-    assert!(!q.iter().any(|c| c.id == high_new.id), "queue: assigned leaves the queue");
+    assert!(
+        !q.iter().any(|c| c.id == high_new.id),
+        "queue: assigned leaves the queue"
+    );
 }
 
 pub async fn assigned_listing(store: &Store) {
@@ -242,10 +385,23 @@ pub async fn assigned_listing(store: &Store) {
     resolved.id = ConversationId::generate();
     resolved.status = Status::Resolved;
     for c in [&a, &b, &resolved] {
-        store.commit(create(c, vec![])).await.expect("assigned: create");
+        store
+            .commit(create(c, vec![]))
+            .await
+            .expect("assigned: create");
     }
-    let mine: Vec<ConversationId> = store.assigned_to(&agent, 10).await.expect("mine").into_iter().map(|c| c.id).collect();
-    assert_eq!(mine, vec![b.id, a.id], "assigned: only open assigned ones, newest first");
+    let mine: Vec<ConversationId> = store
+        .assigned_to(&agent, 10)
+        .await
+        .expect("mine")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        mine,
+        vec![b.id, a.id],
+        "assigned: only open assigned ones, newest first"
+    );
 }
 
 pub async fn customers_and_phones(store: &Store) {
@@ -255,50 +411,115 @@ pub async fn customers_and_phones(store: &Store) {
     alice.phone = Some(p.clone());
     alice.version = 1;
     store
-        .commit(Commit { customer: Some(CustomerWrite { customer: alice.clone(), expected_version: None }), ..Commit::default() })
+        .commit(Commit {
+            customer: Some(CustomerWrite {
+                customer: alice.clone(),
+                expected_version: None,
+            }),
+            ..Commit::default()
+        })
         .await
         .expect("customers: create");
-    assert_eq!(store.customer(&alice.id).await.expect("read"), Some(alice.clone()));
-    assert_eq!(store.customer_by_phone(&p).await.expect("read").map(|c| c.id), Some(alice.id.clone()), "customers: by phone");
+    assert_eq!(
+        store.customer(&alice.id).await.expect("read"),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        store
+            .customer_by_phone(&p)
+            .await
+            .expect("read")
+            .map(|c| c.id),
+        Some(alice.id.clone()),
+        "customers: by phone"
+    );
     // Another customer cannot take the same number.
     let mut bob = Customer::new(CustomerId::generate(), now);
     bob.phone = Some(p.clone());
     bob.version = 1;
     assert!(
         matches!(
-            store.commit(Commit { customer: Some(CustomerWrite { customer: bob.clone(), expected_version: None }), ..Commit::default() }).await,
+            store
+                .commit(Commit {
+                    customer: Some(CustomerWrite {
+                        customer: bob.clone(),
+                        expected_version: None
+                    }),
+                    ..Commit::default()
+                })
+                .await,
             Err(StoreError::Conflict(_))
         ),
         "customers: phone is unique"
     );
-    assert!(store.customer(&bob.id).await.expect("read").is_none(), "customers: loser not written");
+    assert!(
+        store.customer(&bob.id).await.expect("read").is_none(),
+        "customers: loser not written"
+    );
     // A stale customer version conflicts.
     let mut opted = alice.clone();
     opted.sms_opted_out = true;
     opted.version = 2;
     store
-        .commit(Commit { customer: Some(CustomerWrite { customer: opted.clone(), expected_version: Some(1) }), ..Commit::default() })
+        .commit(Commit {
+            customer: Some(CustomerWrite {
+                customer: opted.clone(),
+                expected_version: Some(1),
+            }),
+            ..Commit::default()
+        })
         .await
         .expect("customers: update");
     assert!(
         matches!(
-            store.commit(Commit { customer: Some(CustomerWrite { customer: opted.clone(), expected_version: Some(1) }), ..Commit::default() }).await,
+            store
+                .commit(Commit {
+                    customer: Some(CustomerWrite {
+                        customer: opted.clone(),
+                        expected_version: Some(1)
+                    }),
+                    ..Commit::default()
+                })
+                .await,
             Err(StoreError::Conflict(_))
         ),
         "customers: stale version"
     );
-    assert!(store.customer_by_phone(&p).await.expect("read").expect("c").sms_opted_out);
+    assert!(
+        store
+            .customer_by_phone(&p)
+            .await
+            .expect("read")
+            .expect("c")
+            .sms_opted_out
+    );
     // Changing the number frees the old one.
     let p2 = phone(2);
     let mut moved = opted.clone();
     moved.phone = Some(p2.clone());
     moved.version = 3;
     store
-        .commit(Commit { customer: Some(CustomerWrite { customer: moved, expected_version: Some(2) }), ..Commit::default() })
+        .commit(Commit {
+            customer: Some(CustomerWrite {
+                customer: moved,
+                expected_version: Some(2),
+            }),
+            ..Commit::default()
+        })
         .await
         .expect("customers: change number");
-    assert!(store.customer_by_phone(&p).await.expect("read").is_none(), "customers: old number freed");
-    assert_eq!(store.customer_by_phone(&p2).await.expect("read").map(|c| c.id), Some(alice.id));
+    assert!(
+        store.customer_by_phone(&p).await.expect("read").is_none(),
+        "customers: old number freed"
+    );
+    assert_eq!(
+        store
+            .customer_by_phone(&p2)
+            .await
+            .expect("read")
+            .map(|c| c.id),
+        Some(alice.id)
+    );
 }
 
 pub async fn customer_history_newest_first(store: &Store) {
@@ -310,11 +531,32 @@ pub async fn customer_history_newest_first(store: &Store) {
     new.created_at = at(-10);
     let other = conversation(&CustomerId::generate());
     for c in [&old, &new, &other] {
-        store.commit(create(c, vec![])).await.expect("history: create");
+        store
+            .commit(create(c, vec![]))
+            .await
+            .expect("history: create");
     }
-    let ids: Vec<ConversationId> = store.customer_conversations(&cust, 10).await.expect("history").into_iter().map(|c| c.id).collect();
-    assert_eq!(ids, vec![new.id.clone(), old.id.clone()], "history: newest first, only this customer");
-    assert_eq!(store.customer_conversations(&cust, 1).await.expect("h").len(), 1, "history: limit");
+    let ids: Vec<ConversationId> = store
+        .customer_conversations(&cust, 10)
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![new.id.clone(), old.id.clone()],
+        "history: newest first, only this customer"
+    );
+    assert_eq!(
+        store
+            .customer_conversations(&cust, 1)
+            .await
+            .expect("h")
+            .len(),
+        1,
+        "history: limit"
+    );
 }
 
 pub async fn outbox_lease_and_complete(store: &Store) {
@@ -323,32 +565,86 @@ pub async fn outbox_lease_and_complete(store: &Store) {
     let item = OutboxItem {
         id: id.clone(),
         created_at: at(0),
-        item: Outbound::CustomerSms { conversation_id: conv.id.clone(), to: phone(3), text: "hello".into() },
+        item: Outbound::CustomerSms {
+            conversation_id: conv.id.clone(),
+            to: phone(3),
+            text: "hello".into(),
+        },
     };
     let mut c = create(&conv, vec![]);
     c.outbox = vec![item.clone()];
     store.commit(c).await.expect("outbox: create");
     let now = at(100);
     let pending = store.pending_outbox(now, 10_000).await.expect("pending");
-    assert_eq!(pending.iter().find(|o| o.id == id), Some(&item), "outbox: pending reads back");
+    assert_eq!(
+        pending.iter().find(|o| o.id == id),
+        Some(&item),
+        "outbox: pending reads back"
+    );
     let until = now.checked_add(SignedDuration::from_secs(60)).expect("t");
-    assert!(store.lease_outbox(&id, now, until).await.expect("lease"), "outbox: first lease");
-    assert!(!store.lease_outbox(&id, now, until).await.expect("lease"), "outbox: second lease refused");
-    assert!(!store.pending_outbox(now, 10_000).await.expect("p").iter().any(|o| o.id == id), "outbox: leased is not pending");
+    assert!(
+        store.lease_outbox(&id, now, until).await.expect("lease"),
+        "outbox: first lease"
+    );
+    assert!(
+        !store.lease_outbox(&id, now, until).await.expect("lease"),
+        "outbox: second lease refused"
+    );
+    assert!(
+        !store
+            .pending_outbox(now, 10_000)
+            .await
+            .expect("p")
+            .iter()
+            .any(|o| o.id == id),
+        "outbox: leased is not pending"
+    );
     // After the lease runs out (the worker died), it is pending again.
     let later = until.checked_add(SignedDuration::from_secs(1)).expect("t");
-    assert!(store.pending_outbox(later, 10_000).await.expect("p").iter().any(|o| o.id == id), "outbox: expired lease is pending");
-    assert!(store.lease_outbox(&id, later, later.checked_add(SignedDuration::from_secs(60)).expect("t")).await.expect("lease"));
+    assert!(
+        store
+            .pending_outbox(later, 10_000)
+            .await
+            .expect("p")
+            .iter()
+            .any(|o| o.id == id),
+        "outbox: expired lease is pending"
+    );
+    assert!(store
+        .lease_outbox(
+            &id,
+            later,
+            later.checked_add(SignedDuration::from_secs(60)).expect("t")
+        )
+        .await
+        .expect("lease"));
     store.complete_outbox(&id, later).await.expect("complete");
     let much_later = at(1_000_000);
-    assert!(!store.pending_outbox(much_later, 10_000).await.expect("p").iter().any(|o| o.id == id), "outbox: completed never pending");
-    assert!(!store.lease_outbox(&id, much_later, much_later).await.expect("lease"), "outbox: completed cannot be leased");
+    assert!(
+        !store
+            .pending_outbox(much_later, 10_000)
+            .await
+            .expect("p")
+            .iter()
+            .any(|o| o.id == id),
+        "outbox: completed never pending"
+    );
+    assert!(
+        !store
+            .lease_outbox(&id, much_later, much_later)
+            .await
+            .expect("lease"),
+        "outbox: completed cannot be leased"
+    );
 }
 
 pub async fn concurrent_writers_one_wins(store: &Store) {
     let mut conv = queued(&CustomerId::generate(), Priority::Normal, 0);
     conv.last_seq = 0;
-    store.commit(create(&conv, vec![])).await.expect("concurrency: create");
+    store
+        .commit(create(&conv, vec![]))
+        .await
+        .expect("concurrency: create");
     let mut tasks = Vec::new();
     for i in 0..20 {
         let store = store.clone();
@@ -374,5 +670,9 @@ pub async fn concurrent_writers_one_wins(store: &Store) {
         }
     }
     assert_eq!(wins, 1, "concurrency: exactly one of 20 writers wins");
-    assert_eq!(store.messages(&conv.id, 0, 100).await.expect("m").len(), 1, "concurrency: one message");
+    assert_eq!(
+        store.messages(&conv.id, 0, 100).await.expect("m").len(),
+        1,
+        "concurrency: one message"
+    );
 }

@@ -41,10 +41,11 @@ fn parse_time(s: &str) -> Option<Time> {
 
 impl AgentHours {
     pub fn parse(spec: &str, timezone: &str) -> Result<Self, InputError> {
-        let tz = TimeZone::get(timezone).map_err(|_| {
-            InputError::new("timezone", format!("unknown time zone {timezone:?}"))
-        })?;
-        let bad = |why: &str| InputError::new("agent_hours", format!("{why} in {spec:?} (expected e.g. \"Mon-Fri 09:00-18:00, Sat 10:00-14:00\" or \"24/7\")"));
+        let tz = TimeZone::get(timezone)
+            .map_err(|_| InputError::new("timezone", format!("unknown time zone {timezone:?}")))?;
+        let bad = |why: &str| {
+            InputError::new("agent_hours", format!("{why} in {spec:?} (expected e.g. \"Mon-Fri 09:00-18:00, Sat 10:00-14:00\" or \"24/7\")"))
+        };
         let trimmed = spec.trim();
         let mut hours = Self {
             windows: Vec::new(),
@@ -57,7 +58,11 @@ impl AgentHours {
             hours.always = true;
             return Ok(hours);
         }
-        for part in trimmed.split([',', ';']).map(str::trim).filter(|p| !p.is_empty()) {
+        for part in trimmed
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let (days, times) = part.split_once(' ').ok_or_else(|| bad("missing times"))?;
             let mut day_set = [false; 7];
             for d in days.split('/') {
@@ -77,13 +82,20 @@ impl AgentHours {
                     None => day_set[day_index(d).ok_or_else(|| bad("unknown day"))?] = true,
                 }
             }
-            let (open, close) = times.trim().split_once('-').ok_or_else(|| bad("missing time range"))?;
+            let (open, close) = times
+                .trim()
+                .split_once('-')
+                .ok_or_else(|| bad("missing time range"))?;
             let open = parse_time(open).ok_or_else(|| bad("bad opening time"))?;
             let close = parse_time(close).ok_or_else(|| bad("bad closing time"))?;
             if close <= open {
                 return Err(bad("closing time must be after opening time"));
             }
-            hours.windows.push(Window { days: day_set, open, close });
+            hours.windows.push(Window {
+                days: day_set,
+                open,
+                close,
+            });
         }
         if hours.windows.is_empty() {
             return Err(bad("no opening windows"));
@@ -122,13 +134,17 @@ impl AgentHours {
         let z = at.to_zoned(self.tz.clone());
         let mut best: Option<Timestamp> = None;
         for offset in 0..8i64 {
-            let Ok(day) = z.date().checked_add(offset.days()) else { continue };
+            let Ok(day) = z.date().checked_add(offset.days()) else {
+                continue;
+            };
             let idx = Self::weekday_index(day.weekday());
             for w in &self.windows {
                 if !w.days[idx] {
                     continue;
                 }
-                let Ok(start) = day.to_datetime(w.open).to_zoned(self.tz.clone()) else { continue };
+                let Ok(start) = day.to_datetime(w.open).to_zoned(self.tz.clone()) else {
+                    continue;
+                };
                 let ts = start.timestamp();
                 if ts > at && best.is_none_or(|b| ts < b) {
                     best = Some(ts);
@@ -167,9 +183,15 @@ mod tests {
         assert!(!h.is_open(sat));
         assert_eq!(h.next_open(sat), ts("2026-11-30T00:00:00Z"));
         // Friday 20:00 KST → Monday 09:00 KST.
-        assert_eq!(h.next_open(ts("2026-11-27T11:00:00Z")), ts("2026-11-30T00:00:00Z"));
+        assert_eq!(
+            h.next_open(ts("2026-11-27T11:00:00Z")),
+            ts("2026-11-30T00:00:00Z")
+        );
         // Tuesday 07:00 KST → same day 09:00.
-        assert_eq!(h.next_open(ts("2026-11-23T22:00:00Z")), ts("2026-11-24T00:00:00Z"));
+        assert_eq!(
+            h.next_open(ts("2026-11-23T22:00:00Z")),
+            ts("2026-11-24T00:00:00Z")
+        );
     }
 
     #[test]
@@ -188,7 +210,11 @@ mod tests {
             ("Mon-Fri", "Asia/Seoul", "agent_hours"),
             ("Mon-Fri 09:00-18:00", "Mars/Olympus", "timezone"),
         ] {
-            assert_eq!(AgentHours::parse(spec, tz).unwrap_err().field, field, "{spec}");
+            assert_eq!(
+                AgentHours::parse(spec, tz).unwrap_err().field,
+                field,
+                "{spec}"
+            );
         }
     }
 }

@@ -9,7 +9,9 @@ use jiff::Timestamp;
 
 use crate::error::StoreError;
 use crate::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey};
-use crate::model::{Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status};
+use crate::model::{
+    Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
+};
 use crate::ports::{Commit, ConversationStore};
 
 #[derive(Default)]
@@ -55,16 +57,24 @@ pub fn check_commit(
     if let Some(w) = &commit.conversation {
         let stored = conversation(&w.conversation.id);
         if stored != w.expected_version {
-            return Err(StoreError::Conflict(format!("conversation {} changed", w.conversation.id)));
+            return Err(StoreError::Conflict(format!(
+                "conversation {} changed",
+                w.conversation.id
+            )));
         }
     }
     if let Some(w) = &commit.customer {
         if customer(&w.customer.id) != w.expected_version {
-            return Err(StoreError::Conflict(format!("customer {} changed", w.customer.id)));
+            return Err(StoreError::Conflict(format!(
+                "customer {} changed",
+                w.customer.id
+            )));
         }
         if let Some(phone) = &w.customer.phone {
             if phone_owner(phone).is_some_and(|owner| owner != w.customer.id) {
-                return Err(StoreError::Conflict("phone number belongs to another customer".into()));
+                return Err(StoreError::Conflict(
+                    "phone number belongs to another customer".into(),
+                ));
             }
         }
     }
@@ -104,7 +114,8 @@ impl ConversationStore for MemoryStore {
             |id| s.outbox.contains_key(id),
         )?;
         if let Some(w) = commit.conversation {
-            s.conversations.insert(w.conversation.id.clone(), w.conversation);
+            s.conversations
+                .insert(w.conversation.id.clone(), w.conversation);
         }
         if let Some(w) = commit.customer {
             let c = w.customer;
@@ -119,7 +130,10 @@ impl ConversationStore for MemoryStore {
             s.customers.insert(c.id.clone(), c);
         }
         for m in commit.messages {
-            s.messages.entry(m.conversation_id.clone()).or_default().insert(m.seq, m);
+            s.messages
+                .entry(m.conversation_id.clone())
+                .or_default()
+                .insert(m.seq, m);
         }
         if let Some(r) = commit.idempotency {
             s.idempotency.insert(r.key.as_str().to_string(), r);
@@ -130,16 +144,29 @@ impl ConversationStore for MemoryStore {
         Ok(())
     }
 
-    async fn messages(&self, id: &ConversationId, after: u64, limit: usize) -> Result<Vec<Message>, StoreError> {
+    async fn messages(
+        &self,
+        id: &ConversationId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Message>, StoreError> {
         Ok(self
             .lock()
             .messages
             .get(id)
-            .map(|m| m.range(after + 1..).take(limit).map(|(_, m)| m.clone()).collect())
+            .map(|m| {
+                m.range(after + 1..)
+                    .take(limit)
+                    .map(|(_, m)| m.clone())
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
-    async fn idempotency(&self, key: &IdempotencyKey) -> Result<Option<IdempotencyRecord>, StoreError> {
+    async fn idempotency(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
         Ok(self.lock().idempotency.get(key.as_str()).cloned())
     }
 
@@ -156,7 +183,11 @@ impl ConversationStore for MemoryStore {
         Ok(q)
     }
 
-    async fn assigned_to(&self, agent: &AgentId, limit: usize) -> Result<Vec<Conversation>, StoreError> {
+    async fn assigned_to(
+        &self,
+        agent: &AgentId,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
         let mut v: Vec<Conversation> = self
             .lock()
             .conversations
@@ -175,10 +206,17 @@ impl ConversationStore for MemoryStore {
 
     async fn customer_by_phone(&self, phone: &PhoneNumber) -> Result<Option<Customer>, StoreError> {
         let s = self.lock();
-        Ok(s.phones.get(phone.as_str()).and_then(|id| s.customers.get(id)).cloned())
+        Ok(s.phones
+            .get(phone.as_str())
+            .and_then(|id| s.customers.get(id))
+            .cloned())
     }
 
-    async fn customer_conversations(&self, id: &CustomerId, limit: usize) -> Result<Vec<Conversation>, StoreError> {
+    async fn customer_conversations(
+        &self,
+        id: &CustomerId,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
         let mut v: Vec<Conversation> = self
             .lock()
             .conversations
@@ -191,7 +229,11 @@ impl ConversationStore for MemoryStore {
         Ok(v)
     }
 
-    async fn pending_outbox(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+    async fn pending_outbox(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         let mut v: Vec<OutboxItem> = self
             .lock()
             .outbox
@@ -204,7 +246,12 @@ impl ConversationStore for MemoryStore {
         Ok(v)
     }
 
-    async fn lease_outbox(&self, id: &str, now: Timestamp, until: Timestamp) -> Result<bool, StoreError> {
+    async fn lease_outbox(
+        &self,
+        id: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
         let mut s = self.lock();
         match s.outbox.get_mut(id) {
             Some((_, lease, done)) if !*done && lease.is_none_or(|l| l <= now) => {

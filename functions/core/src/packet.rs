@@ -92,7 +92,10 @@ pub fn summary(
     answered: &[String],
     lang: Lang,
 ) -> String {
-    let customer: Vec<&Message> = transcript.iter().filter(|m| m.from == Role::Customer).collect();
+    let customer: Vec<&Message> = transcript
+        .iter()
+        .filter(|m| m.from == Role::Customer)
+        .collect();
     let topic = customer
         .iter()
         .find(|m| !signals::wants_human(&m.text) || m.text.chars().count() > 20)
@@ -151,7 +154,12 @@ mod tests {
             msg(Role::Bot, "..."),
             msg(Role::Customer, "상담원"),
         ];
-        let s = summary(HandoffReason::CustomerAsked, &t, &["refund-policy".into()], Lang::Ko);
+        let s = summary(
+            HandoffReason::CustomerAsked,
+            &t,
+            &["refund-policy".into()],
+            Lang::Ko,
+        );
         assert!(s.contains("환불은 어떻게"), "{s}");
         assert!(s.contains("refund-policy"), "{s}");
         assert!(s.chars().count() <= SUMMARY_CHARS);
@@ -160,7 +168,12 @@ mod tests {
     #[test]
     fn summary_is_short_for_long_messages() {
         let long = "my order ".repeat(80);
-        let s = summary(HandoffReason::Frustration, &[msg(Role::Customer, &long)], &[], Lang::En);
+        let s = summary(
+            HandoffReason::Frustration,
+            &[msg(Role::Customer, &long)],
+            &[],
+            Lang::En,
+        );
         assert!(s.chars().count() <= SUMMARY_CHARS, "{}", s.chars().count());
         assert!(s.starts_with("Customer is frustrated"));
     }

@@ -49,12 +49,19 @@ pub trait ConversationStore: Send + Sync {
         after: u64,
         limit: usize,
     ) -> Result<Vec<Message>, StoreError>;
-    async fn idempotency(&self, key: &IdempotencyKey) -> Result<Option<IdempotencyRecord>, StoreError>;
+    async fn idempotency(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
 
     /// Queued conversations: high priority first, then longest waiting.
     async fn queue(&self, limit: usize) -> Result<Vec<Conversation>, StoreError>;
     /// Conversations assigned to this agent, most recently updated first.
-    async fn assigned_to(&self, agent: &AgentId, limit: usize) -> Result<Vec<Conversation>, StoreError>;
+    async fn assigned_to(
+        &self,
+        agent: &AgentId,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError>;
 
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError>;
     async fn customer_by_phone(&self, phone: &PhoneNumber) -> Result<Option<Customer>, StoreError>;
@@ -66,9 +73,18 @@ pub trait ConversationStore: Send + Sync {
     ) -> Result<Vec<Conversation>, StoreError>;
 
     /// Outbox items not yet delivered whose lease (if any) expired before `now`.
-    async fn pending_outbox(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
+    async fn pending_outbox(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
     /// Take the item for delivery until `until`; false when it is delivered or leased by another worker.
-    async fn lease_outbox(&self, id: &str, now: Timestamp, until: Timestamp) -> Result<bool, StoreError>;
+    async fn lease_outbox(
+        &self,
+        id: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError>;
     async fn complete_outbox(&self, id: &str, at: Timestamp) -> Result<(), StoreError>;
 }
 

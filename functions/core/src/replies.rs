@@ -21,9 +21,8 @@ pub fn faq_answer(answer: &str, lang: Lang) -> String {
 pub fn clarify(options: &[String], lang: Lang) -> String {
     let mut out = String::new();
     match lang {
-        Lang::Ko if options.is_empty() => {
-            out.push_str("죄송해요, 질문을 정확히 이해하지 못했어요. 조금 더 자세히 적어 주시겠어요?")
-        }
+        Lang::Ko if options.is_empty() => out
+            .push_str("죄송해요, 질문을 정확히 이해하지 못했어요. 조금 더 자세히 적어 주시겠어요?"),
         Lang::Ko => out.push_str("정확히 이해했는지 확인하고 싶어요. 혹시 이런 내용인가요?"),
         Lang::En if options.is_empty() => {
             out.push_str("Sorry, I didn't quite get that. Could you tell me a bit more?")
@@ -140,15 +139,22 @@ pub fn released(lang: Lang) -> String {
 
 pub fn resolved(lang: Lang) -> String {
     match lang {
-        Lang::Ko => "상담이 종료되었어요. 더 궁금한 점이 있으면 언제든 메시지를 보내 주세요.".into(),
-        Lang::En => "This conversation is closed. Message us any time if you need anything else.".into(),
+        Lang::Ko => {
+            "상담이 종료되었어요. 더 궁금한 점이 있으면 언제든 메시지를 보내 주세요.".into()
+        }
+        Lang::En => {
+            "This conversation is closed. Message us any time if you need anything else.".into()
+        }
     }
 }
 
 pub fn withdrawn(lang: Lang) -> String {
     match lang {
         Lang::Ko => format!("상담원 연결 요청을 취소했어요. {}", reach_person(lang)),
-        Lang::En => format!("Your request for a person is cancelled. {}", reach_person(lang)),
+        Lang::En => format!(
+            "Your request for a person is cancelled. {}",
+            reach_person(lang)
+        ),
     }
 }
 
@@ -198,7 +204,8 @@ mod tests {
         assert!(faq_answer("배송비는 3,000원", Lang::Ko).contains("상담원"));
         assert!(faq_answer("Shipping is", Lang::En).contains("agent"));
         assert!(clarify(&[], Lang::En).contains("agent"));
-        assert!(clarify(&["How much is shipping?".into()], Lang::En).contains("• How much is shipping?"));
+        assert!(clarify(&["How much is shipping?".into()], Lang::En)
+            .contains("• How much is shipping?"));
     }
 
     #[test]

@@ -15,8 +15,9 @@ use crate::error::{ServiceError, StoreError};
 use crate::hours::AgentHours;
 use crate::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey, MessageId};
 use crate::model::{
-    AgentAlert, Channel, Conversation, Customer, FaqAnswer, Handoff, HandoffReason, IdempotencyRecord,
-    Lang, Message, MessageText, OutboxItem, Outbound, PhoneNumber, Priority, Role, Status,
+    AgentAlert, Channel, Conversation, Customer, FaqAnswer, Handoff, HandoffReason,
+    IdempotencyRecord, Lang, Message, MessageText, Outbound, OutboxItem, PhoneNumber, Priority,
+    Role, Status,
 };
 use crate::packet::{self, BotAnswer, EarlierConversation, HandoffPacket};
 use crate::ports::{Clock, Commit, ConversationStore, ConversationWrite, CustomerWrite, Delivery};
@@ -63,7 +64,9 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub enum Origin {
     /// Web chat; `None` starts a new conversation.
-    Web { conversation: Option<ConversationId> },
+    Web {
+        conversation: Option<ConversationId>,
+    },
     /// A text from this number.
     Sms { phone: PhoneNumber },
 }
@@ -191,7 +194,10 @@ impl Change {
         &mut self.messages[last]
     }
 
-    fn into_commit(mut self, idempotency: Option<&IdempotencyKey>) -> (Commit, Conversation, Vec<Message>) {
+    fn into_commit(
+        mut self,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> (Commit, Conversation, Vec<Message>) {
         self.conv.version = self.expected.unwrap_or(0) + 1;
         self.conv.updated_at = self.now;
         let record = idempotency.and_then(|key| {
@@ -293,7 +299,10 @@ impl HandoffService {
                 }
                 Err(StoreError::Conflict(_)) => continue,
                 Err(StoreError::Duplicate) => {
-                    let key = inbound.idempotency.as_ref().ok_or(ServiceError::Contended)?;
+                    let key = inbound
+                        .idempotency
+                        .as_ref()
+                        .ok_or(ServiceError::Contended)?;
                     return self.replay(key).await;
                 }
                 Err(e) => return Err(e.into()),
@@ -303,7 +312,11 @@ impl HandoffService {
     }
 
     async fn replay(&self, key: &IdempotencyKey) -> Result<Received, ServiceError> {
-        let record = self.store.idempotency(key).await?.ok_or(ServiceError::Contended)?;
+        let record = self
+            .store
+            .idempotency(key)
+            .await?
+            .ok_or(ServiceError::Contended)?;
         let conv = self
             .store
             .conversation(&record.conversation_id)
@@ -332,7 +345,10 @@ impl HandoffService {
     }
 
     /// Reads what the message needs and decides: the commit to make.
-    async fn plan(&self, inbound: &Inbound) -> Result<(Commit, Conversation, Vec<Message>), ServiceError> {
+    async fn plan(
+        &self,
+        inbound: &Inbound,
+    ) -> Result<(Commit, Conversation, Vec<Message>), ServiceError> {
         let now = self.clock.now();
         let text = inbound.text.as_str();
         let lang = handoff_faq::detect_language(text);
@@ -341,7 +357,8 @@ impl HandoffService {
             Origin::Sms { .. } => Channel::Sms,
         };
         let new_conversation = |customer_id: CustomerId| {
-            let mut c = Conversation::new(ConversationId::generate(), customer_id, lang, channel, now);
+            let mut c =
+                Conversation::new(ConversationId::generate(), customer_id, lang, channel, now);
             c.topic = Some(packet::clip(text, 60));
             c
         };
@@ -356,8 +373,14 @@ impl HandoffService {
                 change.customer = Some(customer_write(customer.clone()));
                 (change, Some(customer))
             }
-            Origin::Web { conversation: Some(id) } => {
-                let conv = self.store.conversation(id).await?.ok_or(ServiceError::NotFound)?;
+            Origin::Web {
+                conversation: Some(id),
+            } => {
+                let conv = self
+                    .store
+                    .conversation(id)
+                    .await?
+                    .ok_or(ServiceError::NotFound)?;
                 if conv.status == Status::Resolved {
                     // A resolved conversation stays closed; the customer's next message starts
                     // a new one that the packet links back to.
@@ -383,7 +406,11 @@ impl HandoffService {
                     c
                 });
                 let open = match &customer.open_conversation {
-                    Some(id) => self.store.conversation(id).await?.filter(|c| c.status != Status::Resolved),
+                    Some(id) => self
+                        .store
+                        .conversation(id)
+                        .await?
+                        .filter(|c| c.status != Status::Resolved),
                     None => None,
                 };
                 match open {
@@ -484,10 +511,19 @@ impl HandoffService {
 
     /// Cut a text for SMS at a sentence boundary within the configured segments.
     pub fn sms_text(&self, text: &str) -> String {
-        fit_to_segments(text, self.settings.sms_max_segments, self.settings.answers_url.as_deref())
+        fit_to_segments(
+            text,
+            self.settings.sms_max_segments,
+            self.settings.answers_url.as_deref(),
+        )
     }
 
-    async fn triage_into(&self, change: &mut Change, text: &str, channel: Channel) -> Result<(), ServiceError> {
+    async fn triage_into(
+        &self,
+        change: &mut Change,
+        text: &str,
+        channel: Channel,
+    ) -> Result<(), ServiceError> {
         let lang = change.conv.language;
         // The conversation as it was before this message.
         let mut before = change.conv.clone();
@@ -497,11 +533,19 @@ impl HandoffService {
         match decision {
             Triage::ForPerson => {}
             Triage::Answer { faq_id } => {
-                let answer = self.catalog.answer(&faq_id, lang).unwrap_or_default().to_string();
+                let answer = self
+                    .catalog
+                    .answer(&faq_id, lang)
+                    .unwrap_or_default()
+                    .to_string();
                 let m = change.push(Role::Bot, replies::faq_answer(&answer, lang), channel);
                 m.faq_id = Some(faq_id.clone());
                 let seq = m.seq;
-                change.conv.faq_answers.push(FaqAnswer { faq_id, seq, at: change.now });
+                change.conv.faq_answers.push(FaqAnswer {
+                    faq_id,
+                    seq,
+                    at: change.now,
+                });
                 change.conv.bot_misses = 0;
             }
             Triage::Clarify { candidates } => {
@@ -523,16 +567,28 @@ impl HandoffService {
         Ok(())
     }
 
-    async fn hand_off(&self, change: &mut Change, reason: HandoffReason, channel: Channel) -> Result<(), ServiceError> {
+    async fn hand_off(
+        &self,
+        change: &mut Change,
+        reason: HandoffReason,
+        channel: Channel,
+    ) -> Result<(), ServiceError> {
         let now = change.now;
         let lang = change.conv.language;
         let mut transcript = if change.expected.is_some() {
-            self.store.messages(&change.conv.id, 0, TRANSCRIPT_LIMIT).await?
+            self.store
+                .messages(&change.conv.id, 0, TRANSCRIPT_LIMIT)
+                .await?
         } else {
             Vec::new()
         };
         transcript.extend(change.messages.iter().cloned());
-        let answered: Vec<String> = change.conv.faq_answers.iter().map(|a| a.faq_id.clone()).collect();
+        let answered: Vec<String> = change
+            .conv
+            .faq_answers
+            .iter()
+            .map(|a| a.faq_id.clone())
+            .collect();
         let summary = packet::summary(reason, &transcript, &answered, self.settings.agent_language);
         let priority = reason.priority();
         change.conv.status = Status::Queued;
@@ -565,7 +621,11 @@ impl HandoffService {
             .as_ref()
             .map(|u| format!(" {}#{}", u.trim_end_matches('/'), change.conv.id))
             .unwrap_or_default();
-        let marker = if priority == Priority::High { "[!] " } else { "" };
+        let marker = if priority == Priority::High {
+            "[!] "
+        } else {
+            ""
+        };
         let alert_text = format!("{marker}{summary}{link}");
         change.outbox.push(OutboxItem {
             id: format!("alert:{}:{number}", change.conv.id),
@@ -584,13 +644,24 @@ impl HandoffService {
     }
 
     /// How many queued conversations are ahead of one of this priority.
-    async fn waiting_ahead(&self, priority: Priority, own: Option<&ConversationId>) -> Result<usize, ServiceError> {
+    async fn waiting_ahead(
+        &self,
+        priority: Priority,
+        own: Option<&ConversationId>,
+    ) -> Result<usize, ServiceError> {
         let queue = self.store.queue(QUEUE_SCAN).await?;
         Ok(match own {
-            Some(id) => queue.iter().position(|c| &c.id == id).unwrap_or(queue.len()),
+            Some(id) => queue
+                .iter()
+                .position(|c| &c.id == id)
+                .unwrap_or(queue.len()),
             None => queue
                 .iter()
-                .filter(|c| c.handoff.as_ref().is_some_and(|h| h.priority.rank() <= priority.rank()))
+                .filter(|c| {
+                    c.handoff
+                        .as_ref()
+                        .is_some_and(|h| h.priority.rank() <= priority.rank())
+                })
                 .count(),
         })
     }
@@ -629,7 +700,11 @@ impl HandoffService {
         id: &ConversationId,
         after: u64,
     ) -> Result<(Conversation, Vec<Message>, Option<QueueInfo>), ServiceError> {
-        let conv = self.store.conversation(id).await?.ok_or(ServiceError::NotFound)?;
+        let conv = self
+            .store
+            .conversation(id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         let messages = self.store.messages(id, after, TRANSCRIPT_LIMIT).await?;
         let queue = if conv.status == Status::Queued {
             Some(self.queue_info(&conv).await?)
@@ -651,19 +726,33 @@ impl HandoffService {
                     Ok(true)
                 }
                 Status::Bot => Ok(false),
-                from => Err(ServiceError::IllegalTransition { from, action: "withdraw" }),
+                from => Err(ServiceError::IllegalTransition {
+                    from,
+                    action: "withdraw",
+                }),
             })
             .await?;
         Ok(conv)
     }
 
     /// A web customer leaves a phone number to continue by SMS.
-    pub async fn leave_contact(&self, id: &ConversationId, phone: PhoneNumber) -> Result<Conversation, ServiceError> {
+    pub async fn leave_contact(
+        &self,
+        id: &ConversationId,
+        phone: PhoneNumber,
+    ) -> Result<Conversation, ServiceError> {
         for _ in 0..ATTEMPTS {
             let now = self.clock.now();
-            let conv = self.store.conversation(id).await?.ok_or(ServiceError::NotFound)?;
+            let conv = self
+                .store
+                .conversation(id)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
             if conv.status == Status::Resolved {
-                return Err(ServiceError::IllegalTransition { from: conv.status, action: "continue by SMS" });
+                return Err(ServiceError::IllegalTransition {
+                    from: conv.status,
+                    action: "continue by SMS",
+                });
             }
             let own = self.store.customer(&conv.customer_id).await?;
             let holder = self.store.customer_by_phone(&phone).await?;
@@ -678,7 +767,8 @@ impl HandoffService {
                 }
                 Some(h) => h,
                 None => {
-                    let mut c = own.unwrap_or_else(|| Customer::new(change.conv.customer_id.clone(), now));
+                    let mut c =
+                        own.unwrap_or_else(|| Customer::new(change.conv.customer_id.clone(), now));
                     c.phone = Some(phone.clone());
                     c
                 }
@@ -690,7 +780,11 @@ impl HandoffService {
             change.customer = Some(customer_write(customer));
             change.conv.sms_follow_up = true;
             let lang = change.conv.language;
-            change.push(Role::System, replies::sms_follow_up(&phone.masked(), lang), Channel::Web);
+            change.push(
+                Role::System,
+                replies::sms_follow_up(&phone.masked(), lang),
+                Channel::Web,
+            );
             let (commit, conv, _) = change.into_commit(None);
             match self.store.commit(commit).await {
                 Ok(()) => return Ok(conv),
@@ -713,7 +807,11 @@ impl HandoffService {
     }
 
     pub async fn packet(&self, id: &ConversationId) -> Result<HandoffPacket, ServiceError> {
-        let conv = self.store.conversation(id).await?.ok_or(ServiceError::NotFound)?;
+        let conv = self
+            .store
+            .conversation(id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         let transcript = self.store.messages(id, 0, TRANSCRIPT_LIMIT).await?;
         let customer = self.store.customer(&conv.customer_id).await?;
         let earlier = self
@@ -751,7 +849,10 @@ impl HandoffService {
             assigned_to: conv.assigned_to.clone(),
             priority: conv.handoff.as_ref().map(|h| h.priority),
             reason: conv.handoff.as_ref().map(|h| h.reason),
-            reason_text: conv.handoff.as_ref().map(|h| packet::reason_text(h.reason, lang).to_string()),
+            reason_text: conv
+                .handoff
+                .as_ref()
+                .map(|h| packet::reason_text(h.reason, lang).to_string()),
             summary: QueueItem::of(&conv).summary,
             language: conv.language,
             channel: conv.channel,
@@ -765,34 +866,59 @@ impl HandoffService {
 
     /// Take a queued conversation. Exactly one of several agents claiming at once wins.
     #[tracing::instrument(skip_all, fields(conversation_id = %id, agent = %agent.id))]
-    pub async fn claim(&self, agent: &Agent, id: &ConversationId) -> Result<Conversation, ServiceError> {
+    pub async fn claim(
+        &self,
+        agent: &Agent,
+        id: &ConversationId,
+    ) -> Result<Conversation, ServiceError> {
         let (conv, _) = self
-            .with_conversation(id, false, |ch, _| match (ch.conv.status, &ch.conv.assigned_to) {
-                (Status::Queued, _) => {
-                    ch.conv.status = Status::Assigned;
-                    ch.conv.assigned_to = Some(agent.id.clone());
-                    let (lang, channel) = (ch.conv.language, ch.conv.channel);
-                    ch.push(Role::System, replies::agent_joined(lang), channel);
-                    Ok(true)
+            .with_conversation(id, false, |ch, _| {
+                match (ch.conv.status, &ch.conv.assigned_to) {
+                    (Status::Queued, _) => {
+                        ch.conv.status = Status::Assigned;
+                        ch.conv.assigned_to = Some(agent.id.clone());
+                        let (lang, channel) = (ch.conv.language, ch.conv.channel);
+                        ch.push(Role::System, replies::agent_joined(lang), channel);
+                        Ok(true)
+                    }
+                    (Status::Assigned, Some(owner)) if owner == &agent.id => Ok(false),
+                    (Status::Assigned, Some(owner)) => {
+                        Err(ServiceError::AlreadyClaimed { by: owner.clone() })
+                    }
+                    (from, _) => Err(ServiceError::IllegalTransition {
+                        from,
+                        action: "claim",
+                    }),
                 }
-                (Status::Assigned, Some(owner)) if owner == &agent.id => Ok(false),
-                (Status::Assigned, Some(owner)) => Err(ServiceError::AlreadyClaimed { by: owner.clone() }),
-                (from, _) => Err(ServiceError::IllegalTransition { from, action: "claim" }),
             })
             .await?;
         Ok(conv)
     }
 
-    fn check_owner(conv: &Conversation, agent: &Agent, action: &'static str) -> Result<(), ServiceError> {
+    fn check_owner(
+        conv: &Conversation,
+        agent: &Agent,
+        action: &'static str,
+    ) -> Result<(), ServiceError> {
         match (&conv.status, &conv.assigned_to) {
             (Status::Assigned, Some(owner)) if owner == &agent.id || agent.supervisor => Ok(()),
-            (Status::Assigned, Some(owner)) => Err(ServiceError::NotOwner { owner: owner.clone() }),
-            (from, _) => Err(ServiceError::IllegalTransition { from: *from, action }),
+            (Status::Assigned, Some(owner)) => Err(ServiceError::NotOwner {
+                owner: owner.clone(),
+            }),
+            (from, _) => Err(ServiceError::IllegalTransition {
+                from: *from,
+                action,
+            }),
         }
     }
 
     /// The agent's message to the customer; by SMS too when that is how they reach them.
-    pub async fn agent_reply(&self, agent: &Agent, id: &ConversationId, text: MessageText) -> Result<Message, ServiceError> {
+    pub async fn agent_reply(
+        &self,
+        agent: &Agent,
+        id: &ConversationId,
+        text: MessageText,
+    ) -> Result<Message, ServiceError> {
         let (_, mut messages) = self
             .with_conversation(id, true, |ch, customer| {
                 Self::check_owner(&ch.conv, agent, "reply to")?;
@@ -824,7 +950,11 @@ impl HandoffService {
         messages.pop().ok_or(ServiceError::Contended)
     }
 
-    pub async fn resolve(&self, agent: &Agent, id: &ConversationId) -> Result<Conversation, ServiceError> {
+    pub async fn resolve(
+        &self,
+        agent: &Agent,
+        id: &ConversationId,
+    ) -> Result<Conversation, ServiceError> {
         let (conv, _) = self
             .with_conversation(id, true, |ch, customer| {
                 Self::check_owner(&ch.conv, agent, "resolve")?;
@@ -846,7 +976,11 @@ impl HandoffService {
     }
 
     /// Hand the conversation back to the bot.
-    pub async fn release(&self, agent: &Agent, id: &ConversationId) -> Result<Conversation, ServiceError> {
+    pub async fn release(
+        &self,
+        agent: &Agent,
+        id: &ConversationId,
+    ) -> Result<Conversation, ServiceError> {
         let (conv, _) = self
             .with_conversation(id, true, |ch, customer| {
                 Self::check_owner(&ch.conv, agent, "hand back")?;
@@ -889,7 +1023,11 @@ impl HandoffService {
         mut f: impl FnMut(&mut Change, Option<&Customer>) -> Result<bool, ServiceError>,
     ) -> Result<(Conversation, Vec<Message>), ServiceError> {
         for _ in 0..ATTEMPTS {
-            let conv = self.store.conversation(id).await?.ok_or(ServiceError::NotFound)?;
+            let conv = self
+                .store
+                .conversation(id)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
             let customer = if needs_customer {
                 self.store.customer(&conv.customer_id).await?
             } else {
@@ -914,27 +1052,41 @@ impl HandoffService {
 
     /// Deliver one outbox item at most once at a time: lease it, send, mark it done.
     /// A failed send leaves it leased until the lease runs out, then it is retried.
-    pub async fn dispatch(&self, delivery: &dyn Delivery, item: &OutboxItem) -> Result<Dispatched, ServiceError> {
+    pub async fn dispatch(
+        &self,
+        delivery: &dyn Delivery,
+        item: &OutboxItem,
+    ) -> Result<Dispatched, ServiceError> {
         let now = self.clock.now();
-        let until = now.checked_add(SignedDuration::from_secs(60)).unwrap_or(now);
+        let until = now
+            .checked_add(SignedDuration::from_secs(60))
+            .unwrap_or(now);
         if !self.store.lease_outbox(&item.id, now, until).await? {
             return Ok(Dispatched::Skipped);
         }
         match delivery.deliver(item).await {
             Ok(()) => {
-                self.store.complete_outbox(&item.id, self.clock.now()).await?;
+                self.store
+                    .complete_outbox(&item.id, self.clock.now())
+                    .await?;
                 tracing::info!(outbox_id = %item.id, "delivered");
                 Ok(Dispatched::Delivered)
             }
             Err(e) => {
                 tracing::warn!(outbox_id = %item.id, error = %e, "delivery failed; will retry");
-                Err(ServiceError::Store(StoreError::Unavailable(format!("delivery failed: {e}"))))
+                Err(ServiceError::Store(StoreError::Unavailable(format!(
+                    "delivery failed: {e}"
+                ))))
             }
         }
     }
 
     /// Deliver what is pending (the local server's loop, and a sweeper in AWS).
-    pub async fn dispatch_pending(&self, delivery: &dyn Delivery, limit: usize) -> Result<(usize, usize), ServiceError> {
+    pub async fn dispatch_pending(
+        &self,
+        delivery: &dyn Delivery,
+        limit: usize,
+    ) -> Result<(usize, usize), ServiceError> {
         let pending = self.store.pending_outbox(self.clock.now(), limit).await?;
         let (mut delivered, mut failed) = (0, 0);
         for item in &pending {

@@ -46,11 +46,17 @@ fn set_param(p: &mut Params, kv: &str) {
         "lr_epochs" => p.lr_epochs = f() as usize,
         "lr_rate" => p.lr_rate = f(),
         "lr_decay" => p.lr_decay = f(),
+        "lr_dropout" => p.lr_dropout = f(),
         "answer_min" => p.answer_min = f(),
         "margin_min" => p.margin_min = f(),
         "unsure_min" => p.unsure_min = f(),
+        "calib_wrong" => p.calib_wrong = f(),
+        "calib_folds" => p.calib_folds = f() as usize,
+        "calib_full_max" => p.calib_full_max = f() as usize,
+        "calib_margin_max" => p.calib_margin_max = f(),
+        "calib_min_held" => p.calib_min_held = f() as usize,
         g if g.starts_with("g") => {
-            let i: usize = g[1..].parse().expect("g0..g5");
+            let i: usize = g[1..].parse().expect("g0..g6");
             p.group_weight[i] = f();
         }
         _ => panic!("unknown parameter {k}"),
@@ -72,6 +78,7 @@ fn main() {
     let mut params = Params::default();
     let mut use_signals = true;
     let mut show_errors = false;
+    let mut dump: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -81,6 +88,7 @@ fn main() {
             "--set" => set_param(&mut params, &args.next().expect("--set name=value")),
             "--no-signals" => use_signals = false,
             "--errors" => show_errors = true,
+            "--dump" => dump = args.next(),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -93,8 +101,9 @@ fn main() {
     let index = FaqIndex::build_with(&catalog, params.clone());
     let build_ms = t0.elapsed().as_secs_f64() * 1e3;
     println!(
-        "catalog {faqs}: {} faqs, {n_examples} examples; build {build_ms:.0} ms",
-        catalog.faqs.len()
+        "catalog {faqs}: {} faqs, {n_examples} examples; build {build_ms:.0} ms; answer margin {:.3}",
+        catalog.faqs.len(),
+        index.answer_margin()
     );
 
     if let Some(q) = &queries {
@@ -102,6 +111,7 @@ fn main() {
         let (mut n, mut faq_n, mut faq_ok, mut faq_forced, mut wrong) = (0, 0, 0, 0, 0);
         let (mut ho_n, mut ho_ok, mut false_ho, mut none_n, mut none_ok) = (0, 0, 0, 0, 0);
         let mut decide_ns = 0u128;
+        let mut dump_out = String::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let v: serde_json::Value = serde_json::from_str(line).expect("jsonl");
             let t = v["text"].as_str().expect("text");
@@ -110,6 +120,22 @@ fn main() {
             let t1 = Instant::now();
             let (a, forced) = act(&index, t, use_signals);
             decide_ns += t1.elapsed().as_nanos();
+            if dump.is_some() {
+                let r = index.rank(t, 2);
+                let s1 = r.first().map_or(0.0, |x| x.score);
+                let s2 = r.get(1).map_or(0.0, |x| x.score);
+                let kind = if expect.starts_with("faq:") {
+                    if forced.as_deref() == expect.strip_prefix("faq:") {
+                        "ok"
+                    } else {
+                        "bad"
+                    }
+                } else {
+                    expect
+                };
+                let sig = a == Act::Handoff;
+                dump_out.push_str(&format!("{kind}\t{s1}\t{s2}\t{sig}\n"));
+            }
             let answered = match &a {
                 Act::Answer(id) => Some(id.as_str()),
                 _ => None,
@@ -167,6 +193,9 @@ fn main() {
             fmt(ratio(false_ho, faq_n)),
             fmt(ratio(none_ok, none_n)),
         );
+        if let Some(d) = &dump {
+            std::fs::write(d, &dump_out).expect("write dump");
+        }
         println!(
             "timing: mean rank+decide+signals {:.1} us per message",
             decide_ns as f64 / n.max(1) as f64 / 1e3

@@ -35,7 +35,7 @@ pub enum FaqDecision {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     /// Weight of each feature group: word, bigram, char n-gram, Hangul n-gram,
-    /// Korean word, concept.
+    /// Korean word, concept, English word pair.
     pub group_weight: [f32; N_GROUPS],
     /// Add bilingual concept (synonym) features.
     pub use_concepts: bool,
@@ -49,6 +49,9 @@ pub struct Params {
     pub lr_epochs: usize,
     pub lr_rate: f32,
     pub lr_decay: f32,
+    /// Share of an example's features dropped (at random, per pass) while
+    /// training the regression: augmentation against few examples per FAQ.
+    pub lr_dropout: f32,
     /// Answer only when the best score reaches this…
     pub answer_min: f32,
     /// …and leads the second by at least this much.
@@ -56,12 +59,26 @@ pub struct Params {
     /// Below this the message matches nothing (NoMatch); between it and the
     /// answer thresholds the decision is Unsure.
     pub unsure_min: f32,
+    /// Build-time self-calibration: the margin threshold is raised (never
+    /// lowered below `margin_min`) until, in a cross-validation over the
+    /// catalog's own examples, at most this share of held-out examples would
+    /// be answered with the wrong FAQ. 0 turns calibration off.
+    pub calib_wrong: f32,
+    /// Folds of that cross-validation (catalogs with more than
+    /// `calib_full_max` examples run only the first fold).
+    pub calib_folds: usize,
+    pub calib_full_max: usize,
+    /// Upper bound of the calibrated margin threshold.
+    pub calib_margin_max: f32,
+    /// Fewer held-out examples than this (a small catalog) leave `margin_min`
+    /// as it is: a few errors would move the threshold by noise alone.
+    pub calib_min_held: usize,
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
-            group_weight: [1.0, 0.6, 0.5, 0.5, 0.6, 2.5],
+            group_weight: [1.0, 0.6, 0.5, 0.5, 0.6, 2.5, 0.5],
             use_concepts: true,
             w_knn: 0.2,
             w_centroid: 0.2,
@@ -70,9 +87,15 @@ impl Default for Params {
             lr_epochs: 8,
             lr_rate: 3.0,
             lr_decay: 0.0,
+            lr_dropout: 0.0,
             answer_min: 0.22,
             margin_min: 0.09,
             unsure_min: 0.12,
+            calib_wrong: 0.02,
+            calib_folds: 5,
+            calib_full_max: 4000,
+            calib_margin_max: 0.5,
+            calib_min_held: 300,
         }
     }
 }
@@ -99,6 +122,9 @@ pub struct FaqIndex {
     /// softmax regression, feature-major: w[f * classes + c]
     lr_w: Vec<f32>,
     lr_b: Vec<f32>,
+    /// Margin the best score must have over the second to answer: `margin_min`,
+    /// or higher when the build-time calibration asked for it.
+    answer_margin: f32,
 }
 
 struct XorShift(u64);
@@ -133,8 +159,111 @@ impl FaqIndex {
         FaqIndex::build_with(catalog, Params::default())
     }
 
-    /// Builds the index with explicit parameters (used for tuning).
+    /// Builds the index with explicit parameters (used for tuning), then
+    /// calibrates the answer margin on the catalog's own examples.
     pub fn build_with(catalog: &FaqCatalog, params: Params) -> FaqIndex {
+        let mut index = FaqIndex::build_model(catalog, params);
+        if index.params.calib_wrong > 0.0 && index.params.calib_folds >= 2 {
+            index.answer_margin = index.calibrated_margin(catalog);
+        }
+        index
+    }
+
+    /// Margin threshold from a cross-validation over the catalog's examples:
+    /// the smallest margin (≥ `margin_min`) at which held-out examples answered
+    /// wrongly stay within `calib_wrong` of all held-out examples.
+    fn calibrated_margin(&self, catalog: &FaqCatalog) -> f32 {
+        let p = &self.params;
+        let k = p.calib_folds;
+        let n_ex: usize = catalog.faqs.iter().map(|f| f.all_questions().count()).sum();
+        let run_folds = if n_ex > p.calib_full_max { 1 } else { k };
+        let mut sub_params = p.clone();
+        sub_params.calib_wrong = 0.0;
+        // (margin, correct) of held-out examples that pass the score floor;
+        // `total` counts every held-out example.
+        let mut seen: Vec<(f32, bool)> = Vec::new();
+        let mut total = 0usize;
+        for fold in 0..run_folds {
+            let mut train = catalog.clone();
+            let mut held: Vec<(usize, String)> = Vec::new();
+            for (ci, faq) in train.faqs.iter_mut().enumerate() {
+                let all: Vec<(String, String)> = faq
+                    .questions
+                    .iter()
+                    .flat_map(|(l, qs)| qs.iter().map(move |q| (l.clone(), q.clone())))
+                    .filter(|(_, q)| !q.trim().is_empty())
+                    .collect();
+                if all.len() < 2 {
+                    continue;
+                }
+                faq.questions.clear();
+                for (i, (lang, q)) in all.into_iter().enumerate() {
+                    if (i + ci) % k == fold {
+                        held.push((ci, q));
+                    } else {
+                        faq.questions.entry(lang).or_default().push(q);
+                    }
+                }
+            }
+            if held.is_empty() {
+                continue;
+            }
+            let sub = FaqIndex::build_model(&train, sub_params.clone());
+            for (ci, q) in &held {
+                total += 1;
+                let Some(scores) = sub.scores(q) else {
+                    continue;
+                };
+                let (mut b1, mut s1, mut s2) = (0usize, f32::NEG_INFINITY, f32::NEG_INFINITY);
+                for (i, &s) in scores.iter().enumerate() {
+                    if s > s1 {
+                        s2 = s1;
+                        s1 = s;
+                        b1 = i;
+                    } else if s > s2 {
+                        s2 = s;
+                    }
+                }
+                let s2 = s2.max(0.0);
+                if s1 >= p.answer_min {
+                    seen.push((s1 - s2, b1 == *ci));
+                }
+            }
+        }
+        if total == 0 || total < p.calib_min_held {
+            return p.margin_min;
+        }
+        // Walk margins from the highest down; the threshold is the lowest
+        // margin reached while the wrong answers stay within budget.
+        seen.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let budget = p.calib_wrong * total as f32;
+        let mut wrong = 0usize;
+        let mut threshold = p.calib_margin_max;
+        let mut i = 0;
+        while i < seen.len() {
+            let m = seen[i].0;
+            let mut j = i;
+            while j < seen.len() && seen[j].0 == m {
+                if !seen[j].1 {
+                    wrong += 1;
+                }
+                j += 1;
+            }
+            if wrong as f32 > budget {
+                break;
+            }
+            threshold = m;
+            i = j;
+        }
+        threshold.clamp(p.margin_min, p.calib_margin_max.max(p.margin_min))
+    }
+
+    /// The answer margin in use (`margin_min` raised by calibration).
+    pub fn answer_margin(&self) -> f32 {
+        self.answer_margin
+    }
+
+    fn build_model(catalog: &FaqCatalog, params: Params) -> FaqIndex {
         let analyzer = Analyzer::new(params.use_concepts);
         let ids: Vec<String> = catalog.faqs.iter().map(|f| f.id.clone()).collect();
         let mut ex_class = Vec::new();
@@ -172,6 +301,7 @@ impl FaqIndex {
             group_of[id as usize] = g;
         }
 
+        let answer_margin = params.margin_min;
         let mut index = FaqIndex {
             params,
             analyzer,
@@ -184,6 +314,7 @@ impl FaqIndex {
             centroid_postings: vec![Vec::new(); n_feat],
             lr_w: Vec::new(),
             lr_b: Vec::new(),
+            answer_margin,
         };
 
         let vectors: Vec<SparseVec> = ex_counts
@@ -195,9 +326,7 @@ impl FaqIndex {
                         let g = group_of[f as usize] as usize;
                         (
                             f,
-                            index.params.group_weight[g]
-                                * (1.0 + tf.ln())
-                                * index.idf[f as usize],
+                            index.params.group_weight[g] * (1.0 + tf.ln()) * index.idf[f as usize],
                         )
                     })
                     .collect();
@@ -251,6 +380,7 @@ impl FaqIndex {
             self.params.lr_epochs
         };
         let mut active: Vec<usize> = Vec::with_capacity(c);
+        let mut dropped: SparseVec = Vec::new();
         for epoch in 0..epochs {
             for i in (1..order.len()).rev() {
                 let j = (rng.next() % (i as u64 + 1)) as usize;
@@ -258,7 +388,28 @@ impl FaqIndex {
             }
             let eta = self.params.lr_rate / (1.0 + epoch as f32);
             for &i in &order {
-                let x = &vectors[i];
+                let x: &[(u32, f32)] = if self.params.lr_dropout > 0.0 {
+                    dropped.clear();
+                    let cut = (self.params.lr_dropout * 65536.0) as u64;
+                    let mut kept2 = 0.0f32;
+                    for &(f, v) in &vectors[i] {
+                        if rng.next() % 65536 >= cut {
+                            dropped.push((f, v));
+                            kept2 += v * v;
+                        }
+                    }
+                    if dropped.is_empty() {
+                        &vectors[i]
+                    } else {
+                        let k = 1.0 / kept2.sqrt();
+                        for p in dropped.iter_mut() {
+                            p.1 *= k;
+                        }
+                        &dropped
+                    }
+                } else {
+                    &vectors[i]
+                };
                 z.copy_from_slice(&b);
                 for &(f, v) in x {
                     let row = &w[f as usize * c..(f as usize + 1) * c];
@@ -437,7 +588,7 @@ impl FaqIndex {
             return FaqDecision::NoMatch;
         };
         let second = ranked.get(1).map_or(0.0, |r| r.score);
-        if top.score >= p.answer_min && top.score - second >= p.margin_min {
+        if top.score >= p.answer_min && top.score - second >= self.answer_margin {
             return FaqDecision::Answer {
                 faq_id: top.faq_id.clone(),
                 score: top.score,

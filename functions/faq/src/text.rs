@@ -20,7 +20,21 @@ pub(crate) const G_KOGRAM: u8 = 3;
 pub(crate) const G_KOWORD: u8 = 4;
 /// Bilingual concept (synonym class).
 pub(crate) const G_CONCEPT: u8 = 5;
-pub(crate) const N_GROUPS: usize = 6;
+/// Unordered pair of English content stems (stopwords dropped) at most
+/// [`PAIR_WINDOW`] content words apart.
+pub(crate) const G_PAIR: u8 = 6;
+pub(crate) const N_GROUPS: usize = 7;
+const PAIR_WINDOW: usize = 3;
+
+/// English function words (stemmed forms) left out of word pairs.
+const EN_STOP: &[&str] = &[
+    "a", "an", "the", "i", "me", "my", "you", "your", "we", "our", "it", "be", "do", "have", "to",
+    "of", "in", "on", "for", "at", "by", "with", "from", "and", "or", "but", "so", "that", "this",
+    "there", "can", "could", "would", "will", "should", "shall", "may", "might", "must", "pleas",
+    "pleas", "hi", "hello", "just", "some", "ani", "if", "what", "how", "whi", "when", "where",
+    "which", "who", "is", "are", "am", "was", "as", "get", "about", "thank", "thanks", "need",
+    "want", "know", "help", "is", "s", "t", "m",
+];
 
 /// Hangul syllables or jamo (including compatibility jamo such as `ㅋ`).
 pub(crate) fn is_hangul(c: char) -> bool {
@@ -104,13 +118,78 @@ pub(crate) fn tokenize(norm: &str) -> Vec<Token> {
 
 /// Korean particles and verb endings, stripped from the end of a word.
 const KO_SUFFIXES: &[&str] = &[
-    "하고싶어요", "고싶어요", "싶습니다", "싶어요", "습니다", "합니다", "입니다", "인가요",
-    "인데요", "한가요", "했어요", "됐어요", "되나요", "될까요", "할까요", "되어요", "드려요",
-    "주세요", "해주세요", "하나요", "있나요", "없나요", "이에요", "에서는", "으로는", "이랑",
-    "에서", "으로", "한테", "에게", "까지", "부터", "처럼", "보다", "돼요", "해요", "예요",
-    "에요", "어요", "아요", "나요", "까요", "세요", "네요", "는데", "니까", "으면", "해서",
-    "하고", "하는", "했는데", "인데", "은", "는", "이", "가", "을", "를", "에", "로", "와",
-    "과", "랑", "도", "만", "의", "께", "요", "고", "죠", "서", "면",
+    "하고싶어요",
+    "고싶어요",
+    "싶습니다",
+    "싶어요",
+    "습니다",
+    "합니다",
+    "입니다",
+    "인가요",
+    "인데요",
+    "한가요",
+    "했어요",
+    "됐어요",
+    "되나요",
+    "될까요",
+    "할까요",
+    "되어요",
+    "드려요",
+    "주세요",
+    "해주세요",
+    "하나요",
+    "있나요",
+    "없나요",
+    "이에요",
+    "에서는",
+    "으로는",
+    "이랑",
+    "에서",
+    "으로",
+    "한테",
+    "에게",
+    "까지",
+    "부터",
+    "처럼",
+    "보다",
+    "돼요",
+    "해요",
+    "예요",
+    "에요",
+    "어요",
+    "아요",
+    "나요",
+    "까요",
+    "세요",
+    "네요",
+    "는데",
+    "니까",
+    "으면",
+    "해서",
+    "하고",
+    "하는",
+    "했는데",
+    "인데",
+    "은",
+    "는",
+    "이",
+    "가",
+    "을",
+    "를",
+    "에",
+    "로",
+    "와",
+    "과",
+    "랑",
+    "도",
+    "만",
+    "의",
+    "께",
+    "요",
+    "고",
+    "죠",
+    "서",
+    "면",
 ];
 
 /// Strips up to two particle/ending suffixes, keeping at least one syllable
@@ -137,79 +216,526 @@ pub(crate) fn strip_korean(word: &str) -> &str {
     w
 }
 
+/// British `-ise`/`-yse` verb forms (recognised, organising, analyse) spelt
+/// the American way so both stem alike; also a few `-our`/`-re` words.
+fn american_spelling(w: &str) -> Option<String> {
+    const WORDS: &[(&str, &str)] = &[
+        ("colour", "color"),
+        ("favour", "favor"),
+        ("behaviour", "behavior"),
+        ("centre", "center"),
+        ("cheque", "check"),
+        ("cheques", "checks"),
+        ("licence", "license"),
+        ("defence", "defense"),
+        ("catalogue", "catalog"),
+        ("travelling", "traveling"),
+        ("travelled", "traveled"),
+    ];
+    if let Some((_, us)) = WORDS.iter().find(|(uk, _)| *uk == w) {
+        return Some((*us).to_string());
+    }
+    for suf in ["isations", "isation", "ising", "ised", "ises", "ise"] {
+        if let Some(stem) = w.strip_suffix(suf) {
+            // at least 4 letters before it: "organise", not "rise" or "wise"
+            if stem.chars().count() >= 4 {
+                return Some(format!("{stem}iz{}", &suf[2..]));
+            }
+        }
+    }
+    for suf in ["ysed", "yses", "ysing", "yse"] {
+        if let Some(stem) = w.strip_suffix(suf) {
+            if stem.chars().count() >= 3 {
+                return Some(format!("{stem}yz{}", &suf[2..]));
+            }
+        }
+    }
+    None
+}
+
 /// Irregular forms and chat spellings mapped before stemming.
 const EN_LEMMAS: &[(&str, &str)] = &[
-    ("bought", "buy"), ("sent", "send"), ("got", "get"), ("gotten", "get"), ("came", "come"),
-    ("paid", "pay"), ("lost", "lose"), ("stolen", "steal"), ("stole", "steal"),
-    ("broke", "break"), ("broken", "break"), ("forgot", "forget"), ("forgotten", "forget"),
-    ("gave", "give"), ("given", "give"), ("took", "take"), ("taken", "take"),
-    ("withdrew", "withdraw"), ("withdrawn", "withdraw"), ("went", "go"), ("gone", "go"),
-    ("made", "make"), ("left", "leave"), ("told", "tell"), ("said", "say"), ("saw", "see"),
-    ("seen", "see"), ("ran", "run"), ("did", "do"), ("done", "do"), ("does", "do"),
-    ("was", "be"), ("were", "be"), ("is", "be"), ("are", "be"), ("am", "be"), ("been", "be"),
-    ("has", "have"), ("had", "have"), ("shipped", "ship"), ("ground", "grind"),
-    ("pls", "please"), ("plz", "please"), ("u", "you"), ("ur", "your"), ("thx", "thanks"),
-    ("pwd", "password"), ("pw", "password"), ("passcode", "password"), ("im", "i"),
-    ("cant", "cannot"), ("can't", "cannot"), ("wont", "will not"), ("dont", "do not"),
-    ("didnt", "did not"), ("doesnt", "does not"), ("isnt", "is not"), ("wasnt", "was not"),
-    ("hasnt", "has not"), ("havent", "have not"), ("arent", "are not"),
-    ("topup", "top up"), ("signin", "sign in"), ("login", "log in"), ("logon", "log in"),
-    ("e-mail", "email"), ("cancellation", "cancel"), ("cancelled", "cancel"),
-    ("canceled", "cancel"), ("cancelling", "cancel"), ("canceling", "cancel"),
+    ("bought", "buy"),
+    ("sent", "send"),
+    ("got", "get"),
+    ("gotten", "get"),
+    ("came", "come"),
+    ("paid", "pay"),
+    ("lost", "lose"),
+    ("stolen", "steal"),
+    ("stole", "steal"),
+    ("broke", "break"),
+    ("broken", "break"),
+    ("forgot", "forget"),
+    ("forgotten", "forget"),
+    ("gave", "give"),
+    ("given", "give"),
+    ("took", "take"),
+    ("taken", "take"),
+    ("withdrew", "withdraw"),
+    ("withdrawn", "withdraw"),
+    ("went", "go"),
+    ("gone", "go"),
+    ("made", "make"),
+    ("left", "leave"),
+    ("told", "tell"),
+    ("said", "say"),
+    ("saw", "see"),
+    ("seen", "see"),
+    ("ran", "run"),
+    ("did", "do"),
+    ("done", "do"),
+    ("does", "do"),
+    ("was", "be"),
+    ("were", "be"),
+    ("is", "be"),
+    ("are", "be"),
+    ("am", "be"),
+    ("been", "be"),
+    ("has", "have"),
+    ("had", "have"),
+    ("shipped", "ship"),
+    ("ground", "grind"),
+    ("pls", "please"),
+    ("plz", "please"),
+    ("u", "you"),
+    ("ur", "your"),
+    ("thx", "thanks"),
+    ("pwd", "password"),
+    ("pw", "password"),
+    ("passcode", "password"),
+    ("im", "i"),
+    ("cant", "cannot"),
+    ("can't", "cannot"),
+    ("wont", "will not"),
+    ("dont", "do not"),
+    ("didnt", "did not"),
+    ("doesnt", "does not"),
+    ("isnt", "is not"),
+    ("wasnt", "was not"),
+    ("hasnt", "has not"),
+    ("havent", "have not"),
+    ("arent", "are not"),
+    ("werent", "were not"),
+    ("couldnt", "could not"),
+    ("wouldnt", "would not"),
+    ("shouldnt", "should not"),
+    ("hadnt", "had not"),
+    ("ive", "i have"),
+    ("youre", "you are"),
+    ("whats", "what is"),
+    ("theres", "there is"),
+    ("topup", "top up"),
+    ("signin", "sign in"),
+    ("login", "log in"),
+    ("logon", "log in"),
+    ("e-mail", "email"),
+    ("cancellation", "cancel"),
+    ("cancelled", "cancel"),
+    ("canceled", "cancel"),
+    ("cancelling", "cancel"),
+    ("canceling", "cancel"),
 ];
 
 /// Bilingual synonym classes. Korean patterns match inside the Hangul text with
 /// spaces removed; English entries are words or phrases, stemmed at start-up.
 const CONCEPTS: &[(&str, &[&str], &[&str])] = &[
-    ("deliver", &["배송", "택배", "배달", "발송", "출고"], &["ship", "shipping", "delivery", "deliver", "postage", "courier", "dispatch", "mail"]),
-    ("arrive", &["도착", "받을수", "언제와", "언제올", "언제쯤", "오나요", "올까요"], &["arrive", "arrival", "come", "get here", "receive"]),
-    ("howlong", &["며칠", "얼마나걸", "걸리", "걸려", "소요"], &["how long", "how many days", "how much time", "take"]),
-    ("fee", &["비용", "요금", "배송비", "수수료", "무료"], &["fee", "cost", "charge", "price", "free", "commission", "pay for"]),
-    ("track", &["조회", "송장", "운송장", "추적", "어디쯤", "배송상태"], &["track", "tracking", "status", "where is my", "whereabouts", "shipped yet", "sent yet"]),
-    ("cancel", &["취소", "철회", "해지", "그만", "해약"], &["cancel", "call off", "revoke", "unsubscribe", "stop"]),
+    (
+        "deliver",
+        &["배송", "택배", "배달", "발송", "출고"],
+        &[
+            "ship", "shipping", "delivery", "deliver", "postage", "courier", "dispatch", "mail",
+        ],
+    ),
+    (
+        "arrive",
+        &[
+            "도착",
+            "받을수",
+            "언제와",
+            "언제올",
+            "언제쯤",
+            "오나요",
+            "올까요",
+        ],
+        &["arrive", "arrival", "come", "get here", "receive"],
+    ),
+    (
+        "howlong",
+        &["며칠", "얼마나걸", "걸리", "걸려", "소요"],
+        &["how long", "how many days", "how much time", "take"],
+    ),
+    (
+        "fee",
+        &["비용", "요금", "배송비", "수수료", "무료"],
+        &[
+            "fee",
+            "cost",
+            "charge",
+            "price",
+            "free",
+            "commission",
+            "pay for",
+        ],
+    ),
+    (
+        "track",
+        &["조회", "송장", "운송장", "추적", "어디쯤", "배송상태"],
+        &[
+            "track",
+            "tracking",
+            "status",
+            "where is my",
+            "whereabouts",
+            "shipped yet",
+            "sent yet",
+        ],
+    ),
+    (
+        "cancel",
+        &["취소", "철회", "해지", "그만", "해약"],
+        &["cancel", "call off", "revoke", "unsubscribe", "stop"],
+    ),
     ("address", &["주소", "배송지"], &["address"]),
-    ("change", &["변경", "바꾸", "바꿔", "바꿀", "수정", "고치", "고쳐"], &["change", "update", "modify", "fix", "switch", "edit", "correct", "amend"]),
-    ("return", &["반품", "교환", "반송"], &["return", "exchange", "send back"]),
-    ("refund", &["환불", "돈돌려", "환급"], &["refund", "money back", "reimburse", "reimbursement", "repay"]),
-    ("damaged", &["파손", "깨져", "깨졌", "찢어", "찢겨", "터져", "터졌", "불량", "망가", "찌그러"], &["damage", "damaged", "break", "crush", "torn", "tear", "defective", "crack", "smash", "dent", "leak"]),
-    ("wrong", &["잘못", "다른상품", "다른원두", "다른게", "다른거"], &["wrong", "different", "instead", "incorrect", "mistake", "but got", "but received", "instead of"]),
-    ("pay", &["결제", "지불", "페이", "입금", "카드", "송금"], &["pay", "payment", "card", "credit", "debit", "paypal", "transfer"]),
-    ("receipt", &["영수증", "계산서", "증빙"], &["receipt", "invoice", "bill"]),
-    ("grind", &["분쇄", "갈아", "갈은", "홀빈"], &["grind", "grinding", "pre-ground", "whole bean"]),
-    ("roast", &["로스팅", "볶", "배전"], &["roast", "roasting", "roasted"]),
-    ("fresh", &["신선", "유통기한", "소비기한"], &["fresh", "freshness", "shelf life", "expire", "expiration"]),
-    ("keep", &["보관", "냉장", "냉동"], &["storage", "keep", "freeze", "freezer", "fridge", "refrigerate"]),
-    ("subscribe", &["구독", "정기배송", "정기결제"], &["subscription", "subscribe", "unsubscribe", "recurring", "monthly"]),
-    ("points", &["적립", "포인트", "마일리지"], &["point", "reward", "loyalty", "mileage"]),
-    ("coupon", &["쿠폰", "할인코드", "프로모션", "할인"], &["coupon", "promo", "discount", "voucher", "code"]),
-    ("password", &["비밀번호", "비번", "패스워드", "로그인"], &["password", "log in", "sign in", "pin"]),
-    ("forgot", &["잊어", "잊었", "까먹", "기억안", "생각이안"], &["forget", "remember", "reset", "recover"]),
-    ("account", &["계정", "회원", "아이디"], &["account", "member", "membership", "profile"]),
-    ("delete", &["삭제", "탈퇴", "없애"], &["delete", "remove", "terminate", "erase", "close my account"]),
-    ("hours", &["몇시", "영업시간", "운영시간", "시간", "오픈", "마감", "문열", "닫", "요일", "주말", "평일"], &["hour", "open", "close", "time", "weekend", "sunday", "saturday", "monday", "today"]),
-    ("shop", &["매장", "카페", "오프라인", "가게"], &["cafe", "shop", "store", "location"]),
-    ("where", &["위치", "어디", "주차", "찾아가", "가는길", "가는법", "오시는길", "어떻게가", "역"], &["where", "location", "locate", "parking", "park", "direction", "subway", "station", "nearest"]),
-    ("support", &["고객센터", "상담", "문의", "cs"], &["support", "customer service", "chat", "helpdesk", "help desk"]),
-    ("wholesale", &["납품", "도매", "대량", "사업자", "b2b"], &["wholesale", "bulk", "b2b", "supply", "supplier", "business"]),
-    ("gift", &["선물", "포장", "메시지카드", "카드같이", "편지"], &["gift", "wrap", "wrapping", "present", "note", "message"]),
-    ("abroad", &["해외", "국제", "외국", "일본", "미국", "중국", "캐나다", "호주", "영국", "유럽"], &["international", "internationally", "overseas", "abroad", "country", "japan", "usa", "us", "canada", "australia", "uk", "europe", "china"]),
-    ("restock", &["재입고", "품절", "입고", "다시들어"], &["restock", "sold out", "in stock", "back in stock", "out of stock", "available again"]),
-    ("decaf", &["디카페인", "카페인"], &["decaf", "decaffeinated", "caffeine", "caffeine-free"]),
-    ("warranty", &["보증", "고장", "수리", "a/s", "안돌아", "작동", "as"], &["warranty", "guarantee", "repair", "stop work", "not work", "malfunction"]),
-    ("equipment", &["그라인더", "드리퍼", "케틀", "기계", "머신", "주전자"], &["grinder", "kettle", "dripper", "machine", "equipment", "brewer"]),
+    (
+        "change",
+        &["변경", "바꾸", "바꿔", "바꿀", "수정", "고치", "고쳐"],
+        &[
+            "change", "update", "modify", "fix", "switch", "edit", "correct", "amend",
+        ],
+    ),
+    (
+        "return",
+        &["반품", "교환", "반송"],
+        &["return", "exchange", "send back"],
+    ),
+    (
+        "refund",
+        &["환불", "돈돌려", "환급"],
+        &[
+            "refund",
+            "money back",
+            "reimburse",
+            "reimbursement",
+            "repay",
+        ],
+    ),
+    (
+        "damaged",
+        &[
+            "파손",
+            "깨져",
+            "깨졌",
+            "찢어",
+            "찢겨",
+            "터져",
+            "터졌",
+            "불량",
+            "망가",
+            "찌그러",
+        ],
+        &[
+            "damage",
+            "damaged",
+            "break",
+            "crush",
+            "torn",
+            "tear",
+            "defective",
+            "crack",
+            "smash",
+            "dent",
+            "leak",
+        ],
+    ),
+    (
+        "wrong",
+        &["잘못", "다른상품", "다른원두", "다른게", "다른거"],
+        &[
+            "wrong",
+            "different",
+            "instead",
+            "incorrect",
+            "mistake",
+            "but got",
+            "but received",
+            "instead of",
+        ],
+    ),
+    (
+        "pay",
+        &["결제", "지불", "페이", "입금", "카드", "송금"],
+        &[
+            "pay", "payment", "card", "credit", "debit", "paypal", "transfer",
+        ],
+    ),
+    (
+        "receipt",
+        &["영수증", "계산서", "증빙"],
+        &["receipt", "invoice", "bill"],
+    ),
+    (
+        "grind",
+        &["분쇄", "갈아", "갈은", "홀빈"],
+        &["grind", "grinding", "pre-ground", "whole bean"],
+    ),
+    (
+        "roast",
+        &["로스팅", "볶", "배전"],
+        &["roast", "roasting", "roasted"],
+    ),
+    (
+        "fresh",
+        &["신선", "유통기한", "소비기한"],
+        &["fresh", "freshness", "shelf life", "expire", "expiration"],
+    ),
+    (
+        "keep",
+        &["보관", "냉장", "냉동"],
+        &[
+            "storage",
+            "keep",
+            "freeze",
+            "freezer",
+            "fridge",
+            "refrigerate",
+        ],
+    ),
+    (
+        "subscribe",
+        &["구독", "정기배송", "정기결제"],
+        &[
+            "subscription",
+            "subscribe",
+            "unsubscribe",
+            "recurring",
+            "monthly",
+        ],
+    ),
+    (
+        "points",
+        &["적립", "포인트", "마일리지"],
+        &["point", "reward", "loyalty", "mileage"],
+    ),
+    (
+        "coupon",
+        &["쿠폰", "할인코드", "프로모션", "할인"],
+        &["coupon", "promo", "discount", "voucher", "code"],
+    ),
+    (
+        "password",
+        &["비밀번호", "비번", "패스워드", "로그인"],
+        &["password", "log in", "sign in", "pin"],
+    ),
+    (
+        "forgot",
+        &["잊어", "잊었", "까먹", "기억안", "생각이안"],
+        &["forget", "remember", "reset", "recover"],
+    ),
+    (
+        "account",
+        &["계정", "회원", "아이디"],
+        &["account", "member", "membership", "profile"],
+    ),
+    (
+        "delete",
+        &["삭제", "탈퇴", "없애"],
+        &["delete", "remove", "terminate", "erase", "close my account"],
+    ),
+    (
+        "hours",
+        &[
+            "몇시",
+            "영업시간",
+            "운영시간",
+            "시간",
+            "오픈",
+            "마감",
+            "문열",
+            "닫",
+            "요일",
+            "주말",
+            "평일",
+        ],
+        &[
+            "hour", "open", "close", "time", "weekend", "sunday", "saturday", "monday", "today",
+        ],
+    ),
+    (
+        "shop",
+        &["매장", "카페", "오프라인", "가게"],
+        &["cafe", "shop", "store", "location"],
+    ),
+    (
+        "where",
+        &[
+            "위치",
+            "어디",
+            "주차",
+            "찾아가",
+            "가는길",
+            "가는법",
+            "오시는길",
+            "어떻게가",
+            "역",
+        ],
+        &[
+            "where",
+            "location",
+            "locate",
+            "parking",
+            "park",
+            "direction",
+            "subway",
+            "station",
+            "nearest",
+        ],
+    ),
+    (
+        "support",
+        &["고객센터", "상담", "문의", "cs"],
+        &[
+            "support",
+            "customer service",
+            "chat",
+            "helpdesk",
+            "help desk",
+        ],
+    ),
+    (
+        "wholesale",
+        &["납품", "도매", "대량", "사업자", "b2b"],
+        &["wholesale", "bulk", "b2b", "supply", "supplier", "business"],
+    ),
+    (
+        "gift",
+        &["선물", "포장", "메시지카드", "카드같이", "편지"],
+        &["gift", "wrap", "wrapping", "present", "note", "message"],
+    ),
+    (
+        "abroad",
+        &[
+            "해외",
+            "국제",
+            "외국",
+            "일본",
+            "미국",
+            "중국",
+            "캐나다",
+            "호주",
+            "영국",
+            "유럽",
+        ],
+        &[
+            "international",
+            "internationally",
+            "overseas",
+            "abroad",
+            "country",
+            "japan",
+            "usa",
+            "us",
+            "canada",
+            "australia",
+            "uk",
+            "europe",
+            "china",
+        ],
+    ),
+    (
+        "restock",
+        &["재입고", "품절", "입고", "다시들어"],
+        &[
+            "restock",
+            "sold out",
+            "in stock",
+            "back in stock",
+            "out of stock",
+            "available again",
+        ],
+    ),
+    (
+        "decaf",
+        &["디카페인", "카페인"],
+        &["decaf", "decaffeinated", "caffeine", "caffeine-free"],
+    ),
+    (
+        "warranty",
+        &["보증", "고장", "수리", "a/s", "안돌아", "작동", "as"],
+        &[
+            "warranty",
+            "guarantee",
+            "repair",
+            "stop work",
+            "not work",
+            "malfunction",
+        ],
+    ),
+    (
+        "equipment",
+        &["그라인더", "드리퍼", "케틀", "기계", "머신", "주전자"],
+        &[
+            "grinder",
+            "kettle",
+            "dripper",
+            "machine",
+            "equipment",
+            "brewer",
+        ],
+    ),
     ("dripbag", &["드립백"], &["drip bag", "dripbag", "drip"]),
-    ("policy", &["규정", "정책", "규칙"], &["policy", "policies", "rule", "rules"]),
-    ("pause", &["쉬고", "쉬어", "쉴", "건너뛰", "일시정지", "멈춰", "미루"], &["pause", "skip", "suspend", "postpone"]),
+    (
+        "policy",
+        &["규정", "정책", "규칙"],
+        &["policy", "policies", "rule", "rules"],
+    ),
+    (
+        "pause",
+        &["쉬고", "쉬어", "쉴", "건너뛰", "일시정지", "멈춰", "미루"],
+        &["pause", "skip", "suspend", "postpone"],
+    ),
     ("beans", &["원두", "커피", "빈"], &["bean", "coffee"]),
-    ("order", &["주문", "구매", "구입", "샀", "시켰"], &["order", "purchase", "buy"]),
-    ("money", &["돈", "금액", "잔액"], &["money", "fund", "cash", "balance"]),
-    ("decline", &["거절", "승인안", "실패"], &["decline", "reject", "refuse", "fail", "deny"]),
+    (
+        "order",
+        &["주문", "구매", "구입", "샀", "시켰"],
+        &["order", "purchase", "buy"],
+    ),
+    (
+        "money",
+        &["돈", "금액", "잔액"],
+        &["money", "fund", "cash", "balance"],
+    ),
+    (
+        "decline",
+        &["거절", "승인안", "실패"],
+        &["decline", "reject", "refuse", "fail", "deny"],
+    ),
     ("topup", &["충전"], &["top up", "top-up", "reload"]),
-    ("atm", &["atm", "현금인출"], &["atm", "cash machine", "cashpoint"]),
-    ("missing", &["분실", "잃어버", "도난", "없어졌"], &["lose", "missing", "steal", "misplace"]),
-    ("pending", &["대기", "처리중", "보류"], &["pending", "still processing", "not gone through", "hold"]),
-    ("exchange_rate", &["환율"], &["exchange rate", "conversion rate", "rate"]),
-    ("identity", &["신분증", "본인인증", "인증"], &["identity", "verify", "verification", "id"]),
+    (
+        "atm",
+        &["atm", "현금인출"],
+        &["atm", "cash machine", "cashpoint"],
+    ),
+    (
+        "missing",
+        &["분실", "잃어버", "도난", "없어졌"],
+        &["lose", "missing", "steal", "misplace"],
+    ),
+    (
+        "pending",
+        &["대기", "처리중", "보류"],
+        &["pending", "still processing", "not gone through", "hold"],
+    ),
+    (
+        "exchange_rate",
+        &["환율"],
+        &["exchange rate", "conversion rate", "rate"],
+    ),
+    (
+        "identity",
+        &["신분증", "본인인증", "인증"],
+        &["identity", "verify", "verification", "id"],
+    ),
 ];
 
 const N_CONCEPTS: usize = CONCEPTS.len();
@@ -295,7 +821,10 @@ impl Analyzer {
                     out.push(self.stemmer.stem(part).into_owned());
                 }
             }
-            None => out.push(self.stemmer.stem(w).into_owned()),
+            None => {
+                let us = american_spelling(w);
+                out.push(self.stemmer.stem(us.as_deref().unwrap_or(w)).into_owned());
+            }
         }
     }
 
@@ -364,6 +893,23 @@ impl Analyzer {
                     for &c in cs {
                         concepts[c as usize] = true;
                     }
+                }
+            }
+        }
+        let content: Vec<&str> = stems
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !EN_STOP.contains(s))
+            .collect();
+        for i in 0..content.len() {
+            for j in i + 1..content.len().min(i + 1 + PAIR_WINDOW) {
+                let (a, b) = if content[i] <= content[j] {
+                    (content[i], content[j])
+                } else {
+                    (content[j], content[i])
+                };
+                if a != b {
+                    feats.push((G_PAIR, fnv(G_PAIR, &[a, b])));
                 }
             }
         }

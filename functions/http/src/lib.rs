@@ -1,1 +1,15 @@
-//! handoff-http
+//! The HTTP face shared by the chat and agent functions. Handlers take API Gateway
+//! HTTP API (payload 2.0) requests and return its responses, so Lambda and the
+//! local server run the very same code.
+
+pub mod config;
+pub mod request;
+pub mod response;
+pub mod telemetry;
+
+pub use aws_lambda_events::apigw::{
+    ApiGatewayV2httpRequest as Request, ApiGatewayV2httpResponse as Response,
+};
+pub use config::{Config, ConfigError};
+pub use request::*;
+pub use response::*;

@@ -1,0 +1,173 @@
+//! Catalog validation, language detection, matching and decisions on a small
+//! ko+en fixture catalog.
+
+use handoff_faq::{detect_language, CatalogError, FaqCatalog, FaqDecision, FaqIndex, Lang};
+
+const MINI: &str = include_str!("fixtures/mini-shop.json");
+
+fn catalog() -> FaqCatalog {
+    FaqCatalog::from_json(MINI).expect("fixture is valid")
+}
+
+#[test]
+fn loads_fixture_and_keeps_unknown_business_fields() {
+    let c = catalog();
+    assert_eq!(c.faqs.len(), 6);
+    assert_eq!(c.business.timezone.as_deref(), Some("Asia/Seoul"));
+    assert_eq!(
+        c.business.extra.get("phone").and_then(|v| v.as_str()),
+        Some("02-000-0000")
+    );
+    assert_eq!(c.business_name(Lang::Ko), "테스트 로스터스");
+    assert_eq!(c.business_name(Lang::En), "Test Roasters");
+    // round trip keeps the extra field
+    let back = serde_json::to_string(&c).unwrap();
+    assert!(back.contains("\"phone\""));
+    assert_eq!(FaqCatalog::from_json(&back).unwrap(), c);
+}
+
+#[test]
+fn answers_fall_back_across_languages() {
+    let c = catalog();
+    assert_eq!(
+        c.answer("shipping-fee", Lang::Ko),
+        Some("배송비는 3,000원입니다.")
+    );
+    assert_eq!(
+        c.answer("shipping-fee", Lang::En),
+        Some("Shipping is 3,000 KRW.")
+    );
+    // decaf has only an English answer
+    assert_eq!(
+        c.answer("decaf", Lang::Ko),
+        Some("Yes, our Colombia decaf.")
+    );
+    assert_eq!(c.answer("nope", Lang::En), None);
+    assert!(c.faq("store-hours").is_some());
+}
+
+#[test]
+fn validation_errors_name_the_faq() {
+    let biz = r#""business": {"name": "B", "languages": ["ko"]}"#;
+    let cases: &[(&str, CatalogError)] = &[
+        (
+            r#"{"business": {"name": "B"}, "faqs": []}"#,
+            CatalogError::Empty,
+        ),
+        (
+            &format!(
+                r#"{{{biz}, "faqs": [{{"id": " ", "questions": {{"ko": ["q"]}}, "answer": {{"ko": "a"}}}}]}}"#
+            ),
+            CatalogError::EmptyId { index: 0 },
+        ),
+        (
+            &format!(
+                r#"{{{biz}, "faqs": [
+                {{"id": "a", "questions": {{"ko": ["q"]}}, "answer": {{"ko": "a"}}}},
+                {{"id": "a", "questions": {{"en": ["q"]}}, "answer": {{"en": "a"}}}}]}}"#
+            ),
+            CatalogError::DuplicateId {
+                id: "a".into(),
+                index: 1,
+            },
+        ),
+        (
+            &format!(
+                r#"{{{biz}, "faqs": [{{"id": "x", "questions": {{"ko": ["", " "]}}, "answer": {{"ko": "a"}}}}]}}"#
+            ),
+            CatalogError::NoQuestions { id: "x".into() },
+        ),
+        (
+            &format!(
+                r#"{{{biz}, "faqs": [{{"id": "y", "questions": {{"en": ["q"]}}, "answer": {{}}}}]}}"#
+            ),
+            CatalogError::NoAnswer { id: "y".into() },
+        ),
+    ];
+    for (json, want) in cases {
+        assert_eq!(FaqCatalog::from_json(json).unwrap_err(), *want, "{json}");
+    }
+    let err = FaqCatalog::from_json("{not json").unwrap_err();
+    assert!(matches!(err, CatalogError::Json(_)));
+    assert!(CatalogError::NoAnswer { id: "y".into() }
+        .to_string()
+        .contains("\"y\""));
+}
+
+#[test]
+fn detects_language() {
+    for (text, lang) in [
+        ("배송비 얼마예요?", Lang::Ko),
+        ("ㅋㅋㅋ", Lang::Ko),
+        ("refund 언제 돼요", Lang::Ko),
+        ("How much is shipping?", Lang::En),
+        ("0", Lang::En),
+        ("", Lang::En),
+    ] {
+        assert_eq!(detect_language(text), lang, "{text}");
+    }
+    assert_eq!(Lang::Ko.code(), "ko");
+    assert_eq!(serde_json::to_string(&Lang::En).unwrap(), "\"en\"");
+}
+
+#[test]
+fn ranks_paraphrases_first() {
+    let index = FaqIndex::build(&catalog());
+    for (text, want) in [
+        ("배송 보통 며칠 정도 걸려요?", "shipping-time"),
+        ("배송비 있나요?", "shipping-fee"),
+        ("what's the delivery charge", "shipping-fee"),
+        ("환불 며칠 걸려요?", "refund-timing"),
+        ("when do i get my money back", "refund-timing"),
+        ("비번 까먹었어요", "password-reset"),
+        ("reset password", "password-reset"),
+        ("디카페인 있어요?", "decaf"),
+        ("any decaffeinated beans?", "decaf"),
+        ("카페 몇 시까지 해요?", "store-hours"),
+        ("is the cafe open on sunday", "store-hours"),
+    ] {
+        let ranked = index.rank(text, 3);
+        assert_eq!(ranked.len(), 3);
+        assert_eq!(ranked[0].faq_id, want, "{text}: {ranked:?}");
+        assert!(ranked[0].score >= ranked[1].score);
+    }
+}
+
+#[test]
+fn decides_answer_for_clear_questions_and_not_for_out_of_scope() {
+    let index = FaqIndex::build(&catalog());
+    for (text, want) in [
+        ("배송비가 얼마인가요?", "shipping-fee"),
+        ("I forgot my password", "password-reset"),
+        ("비밀번호 잊어버렸어요", "password-reset"),
+    ] {
+        match index.decide(text) {
+            FaqDecision::Answer { faq_id, score } => {
+                assert_eq!(faq_id, want, "{text}");
+                assert!(score > 0.0);
+            }
+            other => panic!("{text}: expected answer, got {other:?}"),
+        }
+    }
+    for text in [
+        "오늘 서울 날씨 어때요?",
+        "write me a poem about cats",
+        "asdfghjkl",
+        "ㅋㅋㅋㅋ",
+        "",
+        "?!",
+    ] {
+        assert!(
+            !matches!(index.decide(text), FaqDecision::Answer { .. }),
+            "{text} must not be answered"
+        );
+    }
+    assert_eq!(index.decide("   "), FaqDecision::NoMatch);
+    assert!(index.rank("", 3).is_empty());
+}
+
+#[test]
+fn index_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<FaqIndex>();
+}

@@ -1,0 +1,225 @@
+//! Configuration from environment variables (the names the SAM template sets), read
+//! once at cold start; a missing or bad value stops the function with a clear message.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use handoff_core::auth::{AgentTokens, ConversationTokens, Secret};
+use handoff_core::faq::{FaqCatalog, FaqIndex, Lang};
+use handoff_core::hours::AgentHours;
+use handoff_core::Settings;
+
+/// The sample catalog of the demo business, used when no catalog is configured.
+pub const SAMPLE_CATALOG: &str = include_str!("../sample-faq.json");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {why}")]
+    Invalid { name: &'static str, why: String },
+    #[error("FAQ catalog {path}: {why}")]
+    Catalog { path: String, why: String },
+}
+
+/// Everything the functions need to know about the business and its secrets.
+#[derive(Clone)]
+pub struct Config {
+    pub catalog: Arc<FaqCatalog>,
+    pub index: Arc<FaqIndex>,
+    pub settings: Settings,
+    pub conversation_tokens: ConversationTokens,
+    /// Only where agents' JWTs are checked by the function itself (locally).
+    pub agent_tokens: Option<AgentTokens>,
+    pub twilio_auth_token: Option<String>,
+    pub public_base_url: Option<String>,
+}
+
+/// A source of variables: the process environment, or a map in tests.
+pub trait Vars {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+
+impl Vars for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Vars for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name)
+            .cloned()
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(
+    vars: &dyn Vars,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match vars.get(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            why: format!("{v:?} is not a number"),
+        }),
+    }
+}
+
+pub fn load_catalog(path: Option<&str>) -> Result<FaqCatalog, ConfigError> {
+    let (text, label) = match path {
+        Some(p) => (
+            std::fs::read_to_string(p).map_err(|e| ConfigError::Catalog {
+                path: p.into(),
+                why: e.to_string(),
+            })?,
+            p.to_string(),
+        ),
+        None => (SAMPLE_CATALOG.to_string(), "sample catalog".to_string()),
+    };
+    FaqCatalog::from_json(&text).map_err(|e| ConfigError::Catalog {
+        path: label,
+        why: e.to_string(),
+    })
+}
+
+impl Config {
+    /// From `HANDOFF_*` variables; `require_secret` is false only for tools that never
+    /// issue customer tokens.
+    pub fn from_vars(vars: &dyn Vars) -> Result<Config, ConfigError> {
+        let catalog = load_catalog(vars.get("HANDOFF_FAQ_FILE").as_deref())?;
+        let secret = vars
+            .get("HANDOFF_TOKEN_SECRET")
+            .ok_or(ConfigError::Missing("HANDOFF_TOKEN_SECRET"))?;
+        let secret = Secret::new(secret.into_bytes()).map_err(|why| ConfigError::Invalid {
+            name: "HANDOFF_TOKEN_SECRET",
+            why: why.into(),
+        })?;
+        Self::with_catalog(vars, catalog, secret)
+    }
+
+    pub fn with_catalog(
+        vars: &dyn Vars,
+        catalog: FaqCatalog,
+        token_secret: Secret,
+    ) -> Result<Config, ConfigError> {
+        let business = &catalog.business;
+        let hours_spec = vars
+            .get("HANDOFF_AGENT_HOURS")
+            .or_else(|| business.agent_hours.clone())
+            .unwrap_or_else(|| "Mon-Fri 09:00-18:00".into());
+        let tz = vars
+            .get("HANDOFF_TIMEZONE")
+            .or_else(|| business.timezone.clone())
+            .unwrap_or_else(|| "UTC".into());
+        let hours = AgentHours::parse(&hours_spec, &tz).map_err(|e| ConfigError::Invalid {
+            name: if e.field == "timezone" {
+                "HANDOFF_TIMEZONE"
+            } else {
+                "HANDOFF_AGENT_HOURS"
+            },
+            why: e.message,
+        })?;
+        let agent_language = match business.languages.first().map(String::as_str) {
+            Some("en") => Lang::En,
+            Some("ko") => Lang::Ko,
+            _ => Lang::En,
+        };
+        let public_base_url = vars
+            .get("PUBLIC_BASE_URL")
+            .map(|u| u.trim_end_matches('/').to_string());
+        let console_url = vars
+            .get("HANDOFF_CONSOLE_URL")
+            .or_else(|| public_base_url.as_ref().map(|b| format!("{b}/console")));
+        let settings = Settings {
+            business_name: vars
+                .get("HANDOFF_BUSINESS_NAME")
+                .unwrap_or_else(|| business.name.clone()),
+            business_name_ko: vars
+                .get("HANDOFF_BUSINESS_NAME_KO")
+                .or_else(|| business.name_ko.clone()),
+            hours,
+            minutes_per_customer: parse_num(vars, "HANDOFF_MINUTES_PER_CUSTOMER", 4)?,
+            queue_name: vars
+                .get("HANDOFF_QUEUE")
+                .unwrap_or_else(|| "support".into()),
+            console_url,
+            answers_url: public_base_url.clone(),
+            sms_max_segments: parse_num(vars, "HANDOFF_SMS_MAX_SEGMENTS", 3)?,
+            agent_language,
+            earlier_conversations: parse_num(vars, "HANDOFF_EARLIER_CONVERSATIONS", 5)?,
+        };
+        let index = FaqIndex::build(&catalog);
+        let agent_tokens = vars
+            .get("HANDOFF_JWT_SECRET")
+            .map(|s| Secret::new(s.into_bytes()).map(AgentTokens::new))
+            .transpose()
+            .map_err(|why| ConfigError::Invalid {
+                name: "HANDOFF_JWT_SECRET",
+                why: why.into(),
+            })?;
+        Ok(Config {
+            catalog: Arc::new(catalog),
+            index: Arc::new(index),
+            settings,
+            conversation_tokens: ConversationTokens::new(token_secret),
+            agent_tokens,
+            twilio_auth_token: vars.get("TWILIO_AUTH_TOKEN"),
+            public_base_url,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sample_catalog_is_valid() {
+        let c = load_catalog(None).unwrap();
+        assert!(c.faqs.len() >= 10);
+    }
+
+    #[test]
+    fn missing_or_bad_settings_fail_fast_naming_the_variable() {
+        let err = Config::from_vars(&vars(&[])).err().unwrap();
+        assert!(err.to_string().contains("HANDOFF_TOKEN_SECRET"), "{err}");
+        let err = Config::from_vars(&vars(&[("HANDOFF_TOKEN_SECRET", "short")]))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("HANDOFF_TOKEN_SECRET"), "{err}");
+        let base = [("HANDOFF_TOKEN_SECRET", "0123456789abcdef0123")];
+        let err = Config::from_vars(&vars(&[base[0], ("HANDOFF_TIMEZONE", "Mars/Base")]))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("HANDOFF_TIMEZONE"), "{err}");
+        let err = Config::from_vars(&vars(&[base[0], ("HANDOFF_MINUTES_PER_CUSTOMER", "soon")]))
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("HANDOFF_MINUTES_PER_CUSTOMER"),
+            "{err}"
+        );
+        let err = Config::from_vars(&vars(&[base[0], ("HANDOFF_FAQ_FILE", "/nonexistent.json")]))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("/nonexistent.json"), "{err}");
+        let ok = Config::from_vars(&vars(&[base[0], ("PUBLIC_BASE_URL", "https://x.example/")]))
+            .unwrap();
+        assert_eq!(
+            ok.settings.console_url.as_deref(),
+            Some("https://x.example/console")
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! Building responses, and mapping domain errors to HTTP without leaking internals.
+
+use aws_lambda_events::encodings::Body;
+use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use serde::Serialize;
+use serde_json::json;
+
+use handoff_core::ServiceError;
+
+use crate::Response;
+
+/// An error as a client sees it: status, a stable code and a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    pub extra: Option<(&'static str, String)>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            extra: None,
+        }
+    }
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(400, code, message)
+    }
+    pub fn unauthorized() -> Self {
+        Self::new(401, "unauthorized", "missing or invalid bearer token")
+    }
+    pub fn not_found() -> Self {
+        Self::new(404, "not_found", "no such route")
+    }
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "method_not_allowed",
+            "method not allowed on this route",
+        )
+    }
+    pub fn into_response(self) -> Response {
+        let mut body = json!({ "error": { "code": self.code, "message": self.message } });
+        if let Some((k, v)) = self.extra {
+            body["error"][k] = json!(v);
+        }
+        json_response(self.status, &body)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Input(i) => ApiError::new(400, "invalid_input", i.to_string()),
+            ServiceError::NotFound => {
+                ApiError::new(404, "conversation_not_found", "conversation not found")
+            }
+            ServiceError::Unauthorized => ApiError::unauthorized(),
+            ServiceError::IllegalTransition { .. } => {
+                ApiError::new(409, "illegal_transition", e.to_string())
+            }
+            ServiceError::AlreadyClaimed { ref by } => ApiError {
+                extra: Some(("assigned_to", by.to_string())),
+                ..ApiError::new(409, "already_claimed", e.to_string())
+            },
+            ServiceError::NotOwner { ref owner } => ApiError {
+                extra: Some(("assigned_to", owner.to_string())),
+                ..ApiError::new(409, "not_owner", e.to_string())
+            },
+            ServiceError::OptedOut => ApiError::new(409, "customer_opted_out", e.to_string()),
+            ServiceError::Contended => {
+                ApiError::new(409, "busy", "the conversation is changing; try again")
+            }
+            ServiceError::Store(err) => {
+                // Details go to the log, never to the client.
+                tracing::error!(error = %err, "store failure");
+                ApiError::new(503, "unavailable", "temporarily unavailable; try again")
+            }
+        }
+    }
+}
+
+pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
+    let mut r = Response::default();
+    r.status_code = i64::from(status);
+    r.headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.body = Some(Body::Text(text));
+    r
+}
+
+pub fn static_response(content_type: &'static str, body: &'static str) -> Response {
+    let mut r = Response::default();
+    r.status_code = 200;
+    r.headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    r.body = Some(Body::Text(body.to_string()));
+    r
+}
+
+pub fn text_response(status: u16, content_type: &'static str, body: String) -> Response {
+    let mut r = Response::default();
+    r.status_code = i64::from(status);
+    r.headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.body = Some(Body::Text(body));
+    r
+}
+
+/// The response body as text (for tests and the local runner).
+pub fn body_of(r: &Response) -> String {
+    match &r.body {
+        Some(Body::Text(t)) => t.clone(),
+        Some(Body::Binary(b)) => String::from_utf8_lossy(b).into_owned(),
+        _ => String::new(),
+    }
+}
+
+/// Result of a handler: the response either way.
+pub fn respond<T: Serialize>(status: u16, result: Result<T, ApiError>) -> Response {
+    match result {
+        Ok(v) => json_response(status, &v),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A header value from a string known to be valid; invalid text becomes empty.
+pub fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}

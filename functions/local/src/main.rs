@@ -1,0 +1,183 @@
+//! `handoff`: run Handoff on localhost, invoke its functions with event files,
+//! evaluate answer quality, issue agent tokens.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use handoff_core::auth::AgentTokens;
+use handoff_core::ids::AgentId;
+use handoff_local::{eval, invoke, secrets, server};
+use handoff_sqlite::SqliteStore;
+
+#[derive(Parser)]
+#[command(
+    name = "handoff",
+    version,
+    about = "Handoff on localhost: serve, invoke, eval, token"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every function on 127.0.0.1 over the embedded store.
+    Serve {
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Where the store, secrets and delivered messages are kept.
+        #[arg(long, default_value = ".handoff")]
+        data: PathBuf,
+        /// FAQ catalog (JSON); default: $HANDOFF_FAQ_FILE, else the sample catalog.
+        #[arg(long)]
+        faqs: Option<PathBuf>,
+    },
+    /// Run one function's handler on an event file and print its response.
+    Invoke {
+        /// chat-api or agent-api
+        function: String,
+        event: PathBuf,
+        #[arg(long)]
+        faqs: Option<PathBuf>,
+    },
+    /// Measure answer quality: each query as the first message of a fresh conversation.
+    Eval {
+        #[arg(long)]
+        faqs: PathBuf,
+        #[arg(long)]
+        queries: PathBuf,
+    },
+    /// Print a bearer token for the local agent API.
+    Token {
+        agent_id: String,
+        #[arg(long)]
+        supervisor: bool,
+        #[arg(long, default_value = ".handoff")]
+        data: PathBuf,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 12)]
+        hours: i64,
+    },
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("handoff: {msg}");
+    ExitCode::FAILURE
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    handoff_http::telemetry::init_text();
+    match Cli::parse().command {
+        Command::Serve { port, data, faqs } => {
+            if let Err(e) = std::fs::create_dir_all(&data) {
+                return fail(format!("{}: {e}", data.display()));
+            }
+            let store = match SqliteStore::open(data.join("handoff.db")) {
+                Ok(s) => Arc::new(s),
+                Err(e) => return fail(format!("store: {e}")),
+            };
+            let opts = server::ServeOptions {
+                data: data.clone(),
+                faqs,
+            };
+            let app = match server::build_app(&opts, store) {
+                Ok(a) => Arc::new(a),
+                Err(e) => return fail(e),
+            };
+            let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+                Ok(l) => l,
+                Err(e) => return fail(format!("port {port}: {e}")),
+            };
+            let addr = match server::serve(listener, app).await {
+                Ok(a) => a,
+                Err(e) => return fail(e),
+            };
+            println!("Handoff is running on http://{addr}");
+            println!("  demo page + chat widget  http://{addr}/");
+            println!("  agent console            http://{addr}/console   (sign in with: handoff token <agent-id> --data {})", data.display());
+            println!("  chat API                 http://{addr}/v1/chat/messages");
+            println!("  agent API                http://{addr}/v1/agent/queue");
+            println!(
+                "  alerts and texts go to   {}",
+                data.join("deliveries.jsonl").display()
+            );
+            let _ = tokio::signal::ctrl_c().await;
+            ExitCode::SUCCESS
+        }
+        Command::Invoke {
+            function,
+            event,
+            faqs,
+        } => {
+            let text = match std::fs::read_to_string(&event) {
+                Ok(t) => t,
+                Err(e) => return fail(format!("{}: {e}", event.display())),
+            };
+            let value: serde_json::Value = match serde_json::from_str(&text) {
+                Ok(v) => v,
+                Err(e) => return fail(format!("{}: not JSON: {e}", event.display())),
+            };
+            let app = match invoke::demo_app(faqs).await {
+                Ok(a) => a,
+                Err(e) => return fail(e),
+            };
+            match invoke::invoke(&app, &function, value).await {
+                Ok(out) => {
+                    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Eval { faqs, queries } => {
+            let read = |p: &PathBuf| {
+                std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+            };
+            let (catalog, queries) = match (read(&faqs), read(&queries)) {
+                (Ok(c), Ok(q)) => (c, q),
+                (Err(e), _) | (_, Err(e)) => return fail(e),
+            };
+            match eval::evaluate(&catalog, &queries) {
+                Ok(m) => {
+                    println!(
+                        "catalog {} · queries {} · index built in {:.0} ms",
+                        faqs.display(),
+                        m.n,
+                        m.build_ms
+                    );
+                    println!("{}", m.json_line());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Token {
+            agent_id,
+            supervisor,
+            data,
+            hours,
+        } => {
+            let agent = match AgentId::parse(&agent_id) {
+                Ok(a) => a,
+                Err(e) => return fail(e),
+            };
+            let secrets = match secrets::load_or_create(&data) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
+            let token = AgentTokens::new(secrets.jwt_secret).issue(
+                &agent,
+                supervisor,
+                jiff::Timestamp::now().as_second(),
+                hours * 3600,
+            );
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+    }
+}
