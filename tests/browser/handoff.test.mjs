@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -139,6 +140,8 @@ test('serves the demo page, widget.js and console with the right content types',
     assert.equal(res.status, 200, `GET ${path}`);
     assert.match(res.headers.get('content-type') || '', type, `content-type of ${path}`);
   }
+  // widget.js holds Korean text and runs on pages of any encoding: it must say it is UTF-8
+  assert.match((await fetch(BASE + '/widget.js')).headers.get('content-type'), /charset=utf-8/i, 'widget.js is served as UTF-8');
   const demo = await (await fetch(BASE + '/')).text();
   assert.match(demo, /<script[^>]+src="\/widget\.js"/, 'demo page includes the widget');
 });
@@ -393,6 +396,35 @@ test('customer can cancel the request for a person', T, async () => {
   assert.equal(hist.status, 'bot');
   const q = await agentApi(TOKEN_A, 'GET', '/v1/agent/queue');
   assert.ok(!q.queued.some((x) => x.conversation_id === r.conversation_id), 'no longer in the queue');
+});
+
+test('widget embeds on another origin (CORS) and ignores the host page\'s CSS', T, async () => {
+  // A shop page on another loopback port with hostile global CSS and no data-api: the API is where widget.js came from.
+  const html = '<!doctype html><html><head><link rel="icon" href="data:,"><style>*{font-family:"Comic Sans MS"!important;color:red!important;' +
+    'line-height:3!important;letter-spacing:3px!important} button,textarea{padding:40px!important;background:yellow!important} div{border:5px solid lime!important}</style></head>' +
+    `<body><h1>Another shop</h1><script src="${BASE}/widget.js" data-business="Another Shop" async></script></body></html>`;
+  const server = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); res.end(html); });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const shop = `http://127.0.0.1:${server.address().port}/`;
+    assert.notEqual(new URL(shop).origin, new URL(BASE).origin);
+    const { page } = await open('customer-cross-origin', { locale: 'en-US' });
+    await page.goto(shop);
+    await page.getByTestId('hf-launcher').click();
+    const r1 = await say(page, 'How much is shipping?');
+    const r2 = await say(page, 'Do you charge for delivery?'); // carries the conversation token: a preflighted request
+    assert.equal(r2.conversation_id, r1.conversation_id);
+    await waitFor(async () => (await page.locator('[data-testid="hf-msg"][data-from="bot"]').count()) >= 1, 'bot answers on the other origin');
+    const send = await page.getByTestId('hf-send').evaluate((e) => { const s = getComputedStyle(e); return { bg: s.backgroundColor, pad: s.paddingTop, color: s.color, ls: s.letterSpacing }; });
+    assert.notEqual(send.bg, 'rgb(255, 255, 0)', 'host button styles do not leak in');
+    assert.notEqual(send.pad, '40px');
+    assert.notEqual(send.color, 'rgb(255, 0, 0)');
+    const hostBorder = await page.locator('#handoff-widget').evaluate((e) => getComputedStyle(e).borderTopWidth);
+    assert.equal(hostBorder, '0px', 'the host element is not styled by the page');
+    await shot(page, 'widget-cross-origin');
+  } finally {
+    server.close();
+  }
 });
 
 test('no console errors on any page', T, () => {

@@ -36,7 +36,7 @@ function queueOf(c) {
 function err(res, status, code, message, extra = {}) {
   send(res, status, { error: { code, message, ...extra } });
 }
-function send(res, status, body, type = 'application/json') {
+function send(res, status, body, type = 'application/json; charset=utf-8') {
   res.writeHead(status, { 'content-type': type, 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization, content-type', 'access-control-allow-methods': 'GET, POST, OPTIONS' });
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
@@ -61,7 +61,7 @@ const server = http.createServer(async (req, res) => {
   if (req.method === 'OPTIONS') return send(res, 204, '');
 
   if (req.method === 'GET' && p === '/') return send(res, 200, asset('functions/chat-api/assets/demo.html'), 'text/html; charset=utf-8');
-  if (req.method === 'GET' && p === '/widget.js') return send(res, 200, asset('functions/chat-api/assets/widget.js'), 'application/javascript');
+  if (req.method === 'GET' && p === '/widget.js') return send(res, 200, asset('functions/chat-api/assets/widget.js'), 'application/javascript; charset=utf-8');
   if (req.method === 'GET' && p === '/console') return send(res, 200, asset('functions/agent-api/assets/console.html'), 'text/html; charset=utf-8');
 
   if (req.method === 'POST' && p === '/v1/chat/messages') {

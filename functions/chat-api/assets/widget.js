@@ -88,7 +88,7 @@
   }
 
   /* ---------- DOM ---------- */
-  var CSS = ':host{all:initial}' +
+  var CSS = ':host{all:initial!important}' +
     '*{box-sizing:border-box}' +
     '.w{font:14px/1.45 system-ui,-apple-system,"Apple SD Gothic Neo","Malgun Gothic","Noto Sans KR","NanumGothic",sans-serif;color:#1d2330;-webkit-text-size-adjust:100%}' +
     '.l{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:58px;height:58px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center;padding:0}' +

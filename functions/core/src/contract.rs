@@ -87,9 +87,9 @@ fn queued(customer: &CustomerId, priority: Priority, waited_from: i64) -> Conver
 }
 
 fn phone(n: u32) -> PhoneNumber {
-    // Unique per run so checks can share a store.
-    let tail = (uuid::Uuid::new_v4().as_u128() % 10_000) as u32;
-    PhoneNumber::parse(&format!("+8210{n:04}{tail:04}"), handoff_sms::Country::KR)
+    // Random per run (UK mobile range, 9 free digits) so checks can share a long-lived table.
+    let tail = (uuid::Uuid::new_v4().as_u128() % 100_000_000) as u32;
+    PhoneNumber::from_e164(&format!("+447{n}{tail:08}"))
         .unwrap_or_else(|e| panic!("test phone: {e}"))
 }
 

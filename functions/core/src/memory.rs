@@ -78,13 +78,15 @@ pub fn check_commit(
             }
         }
     }
+    let mut seen = std::collections::HashSet::new();
     for m in &commit.messages {
-        if message_exists(&m.conversation_id, m.seq) {
+        if !seen.insert((&m.conversation_id, m.seq)) || message_exists(&m.conversation_id, m.seq) {
             return Err(StoreError::Conflict(format!("message {} exists", m.seq)));
         }
     }
+    let mut seen = std::collections::HashSet::new();
     for o in &commit.outbox {
-        if outbox_exists(&o.id) {
+        if !seen.insert(o.id.as_str()) || outbox_exists(&o.id) {
             return Err(StoreError::Conflict(format!("outbox item {} exists", o.id)));
         }
     }
@@ -93,7 +95,10 @@ pub fn check_commit(
 
 /// Queue order: high priority first, then longest waiting.
 pub fn sort_queue(conversations: &mut [Conversation]) {
-    conversations.sort_by_key(|c| c.queue_key().unwrap_or((u8::MAX, i64::MAX)));
+    conversations.sort_by(|a, b| {
+        let key = |c: &Conversation| c.queue_key().unwrap_or((u8::MAX, i64::MAX));
+        key(a).cmp(&key(b)).then(a.id.cmp(&b.id))
+    });
 }
 
 #[async_trait]
@@ -195,7 +200,7 @@ impl ConversationStore for MemoryStore {
             .filter(|c| c.status == Status::Assigned && c.assigned_to.as_ref() == Some(agent))
             .cloned()
             .collect();
-        v.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        v.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
         v.truncate(limit);
         Ok(v)
     }

@@ -100,6 +100,9 @@ impl Default for Params {
     }
 }
 
+/// Most held-out examples ranked when calibrating a large catalog (build time).
+const CALIB_MAX_HELD: usize = 1500;
+
 /// A sparse, L2-normalised vector: (feature id, value), sorted by id.
 type SparseVec = Vec<(u32, f32)>;
 
@@ -207,6 +210,11 @@ impl FaqIndex {
             }
             if held.is_empty() {
                 continue;
+            }
+            if run_folds == 1 && held.len() > CALIB_MAX_HELD {
+                // Large catalog: a spread-out sample of the fold is enough.
+                let step = held.len().div_ceil(CALIB_MAX_HELD);
+                held = held.into_iter().step_by(step).collect();
             }
             let sub = FaqIndex::build_model(&train, sub_params.clone());
             for (ci, q) in &held {

@@ -995,3 +995,39 @@ mod tests {
         assert!(en.feats.contains(&key));
     }
 }
+
+#[cfg(test)]
+mod spelling_tests {
+    use super::*;
+
+    #[test]
+    fn british_spellings_stem_like_american_ones() {
+        let a = Analyzer::new(false);
+        assert_eq!(
+            a.english_stems("I don't recognise this payment, organised"),
+            a.english_stems("I dont recognize this payment, organized")
+        );
+        assert_eq!(american_spelling("rise"), None);
+        assert_eq!(american_spelling("wise"), None);
+        assert_eq!(american_spelling("analysed").as_deref(), Some("analyzed"));
+    }
+
+    #[test]
+    fn word_pairs_skip_function_words_and_ignore_order() {
+        let a = Analyzer::new(false);
+        let pairs = |t: &str| {
+            let mut v: Vec<u64> = a
+                .analyze(t)
+                .feats
+                .into_iter()
+                .filter(|f| f.0 == G_PAIR)
+                .map(|f| f.1)
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(pairs("cancel the card"), pairs("card cancel"));
+        assert_eq!(pairs("cancel card").len(), 1);
+        assert!(pairs("how do i").is_empty());
+    }
+}

@@ -171,3 +171,39 @@ fn index_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<FaqIndex>();
 }
+
+#[test]
+fn calibration_only_raises_the_margin_and_follows_the_target() {
+    use handoff_faq::Params;
+    let c = catalog();
+    // The fixture is small: calibration is skipped and the default margin stays.
+    let index = FaqIndex::build(&c);
+    assert_eq!(index.answer_margin(), Params::default().margin_min);
+    let with = |wrong: f32| {
+        let p = Params {
+            calib_wrong: wrong,
+            calib_min_held: 0,
+            ..Params::default()
+        };
+        let idx = FaqIndex::build_with(&c, p.clone());
+        let m = idx.answer_margin();
+        assert!(m >= p.margin_min && m <= p.calib_margin_max, "{m}");
+        m
+    };
+    // Allowing any error keeps the floor; a stricter target never lowers it.
+    let loose = with(1.0);
+    assert_eq!(loose, Params::default().margin_min);
+    let mid = with(0.05);
+    let strict = with(1e-6);
+    assert!(loose <= mid && mid <= strict, "{loose} {mid} {strict}");
+    // Turned off: the margin is exactly margin_min.
+    let off = FaqIndex::build_with(
+        &c,
+        Params {
+            calib_wrong: 0.0,
+            margin_min: 0.2,
+            ..Params::default()
+        },
+    );
+    assert_eq!(off.answer_margin(), 0.2);
+}

@@ -1,0 +1,158 @@
+//! Triage, table-driven, in Korean and English.
+
+mod common;
+
+use handoff_core::faq::FaqIndex;
+use handoff_core::ids::{ConversationId, CustomerId};
+use handoff_core::model::{Channel, Lang};
+use handoff_core::model::{Conversation, FaqAnswer, HandoffReason, Status};
+use handoff_core::triage::{triage, Triage};
+
+fn index() -> FaqIndex {
+    FaqIndex::build(&common::catalog())
+}
+
+fn conversation() -> Conversation {
+    Conversation::new(
+        ConversationId::generate(),
+        CustomerId::generate(),
+        Lang::Ko,
+        Channel::Web,
+        common::OPEN.parse().unwrap(),
+    )
+}
+
+#[test]
+fn first_messages() {
+    let index = index();
+    let answer = |id: &str| Triage::Answer { faq_id: id.into() };
+    let handoff = |r: HandoffReason| Triage::Handoff { reason: r };
+    let cases: Vec<(&str, Triage)> = vec![
+        // FAQ answers, both languages, with and without spaces and particles.
+        ("배송비 얼마예요?", answer("shipping-fee")),
+        ("배송비얼마에요", answer("shipping-fee")),
+        ("How much is shipping?", answer("shipping-fee")),
+        ("환불 되나요?", answer("refund-policy")),
+        ("can I get a refund", answer("refund-policy")),
+        ("디카페인 있나요?", answer("decaf")),
+        // A person, on this very message.
+        ("상담원", handoff(HandoffReason::CustomerAsked)),
+        (
+            "상담원 연결해 주세요",
+            handoff(HandoffReason::CustomerAsked),
+        ),
+        (
+            "사람이랑 얘기하고 싶어요",
+            handoff(HandoffReason::CustomerAsked),
+        ),
+        ("직원 바꿔주세요", handoff(HandoffReason::CustomerAsked)),
+        ("0", handoff(HandoffReason::CustomerAsked)),
+        (" 0 ", handoff(HandoffReason::CustomerAsked)),
+        ("agent", handoff(HandoffReason::CustomerAsked)),
+        (
+            "I want to talk to a human",
+            handoff(HandoffReason::CustomerAsked),
+        ),
+        (
+            "representative please",
+            handoff(HandoffReason::CustomerAsked),
+        ),
+        // Urgent: high priority.
+        ("결제가 두 번 됐어요", handoff(HandoffReason::DoubleCharge)),
+        (
+            "I was charged twice for one order",
+            handoff(HandoffReason::DoubleCharge),
+        ),
+        ("소비자원에 신고할 거예요", handoff(HandoffReason::Threat)),
+        (
+            "I'm going to file a chargeback",
+            handoff(HandoffReason::Threat),
+        ),
+        (
+            "커피 마시고 알레르기 반응이 났어요",
+            handoff(HandoffReason::SafetyOrHealth),
+        ),
+        (
+            "there was glass in the bag",
+            handoff(HandoffReason::SafetyOrHealth),
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(triage(text, None, &index), expected, "{text:?}");
+    }
+}
+
+#[test]
+fn urgent_reasons_are_high_priority() {
+    for r in [
+        HandoffReason::DoubleCharge,
+        HandoffReason::Threat,
+        HandoffReason::SafetyOrHealth,
+        HandoffReason::Frustration,
+    ] {
+        assert_eq!(r.priority(), handoff_core::model::Priority::High, "{r:?}");
+    }
+}
+
+#[test]
+fn unclear_messages_get_one_clarifying_turn_then_a_person() {
+    let index = index();
+    for text in ["음...", "blorp wizzle", "그거 있잖아요"] {
+        let first = triage(text, None, &index);
+        assert!(
+            matches!(first, Triage::Clarify { .. }),
+            "{text:?}: {first:?}"
+        );
+        let mut conv = conversation();
+        conv.bot_misses = 1;
+        conv.last_seq = 2;
+        assert_eq!(
+            triage(text, Some(&conv), &index),
+            Triage::Handoff {
+                reason: HandoffReason::BotCouldNotHelp
+            },
+            "second miss for {text:?}"
+        );
+    }
+}
+
+#[test]
+fn the_same_answer_twice_in_a_row_hands_off() {
+    let index = index();
+    let mut conv = conversation();
+    conv.last_seq = 2;
+    conv.faq_answers.push(FaqAnswer {
+        faq_id: "shipping-fee".into(),
+        seq: 2,
+        at: common::OPEN.parse().unwrap(),
+    });
+    assert_eq!(
+        triage("배송비 얼마예요?", Some(&conv), &index),
+        Triage::Handoff {
+            reason: HandoffReason::BotCouldNotHelp
+        }
+    );
+    // Another question is progress.
+    assert_eq!(
+        triage("환불 되나요?", Some(&conv), &index),
+        Triage::Answer {
+            faq_id: "refund-policy".into()
+        }
+    );
+}
+
+#[test]
+fn with_a_person_the_bot_stays_quiet() {
+    let index = index();
+    for status in [Status::Queued, Status::Assigned] {
+        let mut conv = conversation();
+        conv.status = status;
+        for text in ["배송비 얼마예요?", "0", "hello?"] {
+            assert_eq!(
+                triage(text, Some(&conv), &index),
+                Triage::ForPerson,
+                "{status:?} {text:?}"
+            );
+        }
+    }
+}
