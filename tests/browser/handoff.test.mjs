@@ -398,6 +398,33 @@ test('customer can cancel the request for a person', T, async () => {
   assert.ok(!q.queued.some((x) => x.conversation_id === r.conversation_id), 'no longer in the queue');
 });
 
+test('console lists high priority first with a red badge', T, async () => {
+  const post = async (text) => {
+    const res = await fetch(`${BASE}/v1/chat/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+    assert.equal(res.status, 200);
+    return res.json();
+  };
+  const normal = await post('상담원 연결해주세요');
+  const high = await post('결제가 두 번 됐어요. 확인해 주세요'); // charged twice: high priority
+  assert.equal(high.status, 'queued', `a double charge goes to a person: ${JSON.stringify(high)}`);
+  const { page } = await open('agent-a-priority', { locale: 'en-US' });
+  await signIn(page, TOKEN_A);
+  const items = page.locator('#queue [data-testid="queue-item"]');
+  await page.locator(`#queue [data-conversation-id="${normal.conversation_id}"]`).waitFor();
+  await page.locator(`#queue [data-conversation-id="${high.conversation_id}"]`).waitFor();
+  assert.equal(await items.first().getAttribute('data-conversation-id'), high.conversation_id, 'high priority is listed first');
+  const badge = items.first().getByTestId('priority');
+  assert.equal(await badge.innerText(), 'High');
+  const [r, g, b] = (await badge.evaluate((e) => getComputedStyle(e).backgroundColor)).match(/\d+/g).map(Number);
+  assert.ok(r > 150 && g < 80 && b < 80, `high badge is red (rgb ${r},${g},${b})`);
+  await shot(page, 'console-desktop-priority');
+  // leave the queue clean
+  for (const c of [normal, high]) {
+    await agentApi(TOKEN_A, 'POST', `/v1/agent/conversations/${c.conversation_id}/claim`);
+    await agentApi(TOKEN_A, 'POST', `/v1/agent/conversations/${c.conversation_id}/resolve`);
+  }
+});
+
 test('widget embeds on another origin (CORS) and ignores the host page\'s CSS', T, async () => {
   // A shop page on another loopback port with hostile global CSS and no data-api: the API is where widget.js came from.
   const html = '<!doctype html><html><head><link rel="icon" href="data:,"><style>*{font-family:"Comic Sans MS"!important;color:red!important;' +

@@ -147,8 +147,10 @@ fn put(
     let mut b = Put::builder()
         .table_name(table)
         .set_item(Some(item))
-        .condition_expression(condition)
-        .expression_attribute_names("#pk", keys::PK);
+        .condition_expression(condition);
+    if condition.contains("#pk") {
+        b = b.expression_attribute_names("#pk", keys::PK);
+    }
     if condition.contains("#v") {
         b = b.expression_attribute_names("#v", keys::VERSION);
     }

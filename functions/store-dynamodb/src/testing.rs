@@ -49,14 +49,18 @@ fn start_moto() -> Moto {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or_else(|e| panic!("no free local port for moto_server: {e}"));
-    // The shell waits on its stdin, a pipe from this process: when the tests exit the
-    // pipe closes and the shell stops the server. No server outlives its tests.
-    let script = format!(
-        "moto_server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; read _ignored; kill $pid 2>/dev/null"
-    );
+    // moto's own `moto_server` serves requests on threads with no lock around the
+    // DynamoDB backend, so two conditional writes racing on one item can both pass
+    // their condition: real DynamoDB never allows that. The same app is served here
+    // with one request at a time. The shell waits on its stdin, a pipe from this
+    // process: when the tests exit the pipe closes and the shell stops the server.
     let child = Command::new("sh")
         .arg("-c")
-        .arg(&script)
+        .arg("python3 -c \"$1\" \"$2\" >/dev/null 2>&1 & pid=$!; read _ignored; kill $pid 2>/dev/null")
+        .arg("sh")
+        .arg(SERIAL_MOTO)
+        .arg(port.to_string())
+        .env("MOTO_PORT", port.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -65,8 +69,9 @@ fn start_moto() -> Moto {
     let url = format!("http://127.0.0.1:{port}");
     if let Err(e) = wait_until_up(&url, Duration::from_secs(30)) {
         panic!(
-            "moto_server did not answer on {url}: {e}. Install it with `pip install \"moto[server]\"` \
-             (it must be on PATH), or set HANDOFF_MOTO_URL to a running moto server"
+            "moto (python3 with moto[server]) did not answer on {url}: {e}. Install it with \
+             `pip install \"moto[server]\"` for the python3 on PATH, or set HANDOFF_MOTO_URL to a running \
+             moto server (one that handles requests one at a time; see SERIAL_MOTO)"
         );
     }
     Moto {
@@ -74,6 +79,18 @@ fn start_moto() -> Moto {
         _server: Some(std::sync::Mutex::new(child)),
     }
 }
+
+/// moto's server app behind a lock: requests are handled one at a time.
+pub const SERIAL_MOTO: &str = "import sys, threading
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+app = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+def serial(environ, start_response):
+    with lock:
+        return list(app(environ, start_response))
+run_simple(\"127.0.0.1\", int(sys.argv[1]), serial, threaded=True)
+";
 
 fn wait_until_up(url: &str, within: Duration) -> Result<(), String> {
     let start = Instant::now();
