@@ -94,6 +94,16 @@ async function waitFor(fn, what, timeout = 15_000) {
   }
 }
 
+/** How many message polls the page makes in `ms` milliseconds. */
+async function pollsDuring(page, ms) {
+  let n = 0;
+  const count = (r) => { if (r.method() === 'GET' && /\/v1\/chat\/conversations\/[^/]+\/messages/.test(r.url())) n++; };
+  page.on('request', count);
+  await page.waitForTimeout(ms);
+  page.off('request', count);
+  return n;
+}
+
 const isChatPost = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/chat/messages';
 
 /** Types into the widget, presses Enter, returns the POST /v1/chat/messages response body. */
@@ -251,6 +261,14 @@ test('customer sees the agent reply without reloading, and again after a reload'
   await waitFor(async () => /상담원이 대화에 참여했어요/.test(await page.getByTestId('hf-status').innerText()), 'assigned status line');
   const before = await widgetMessages(page);
   assert.ok(before.every((m) => m.id), `every message reconciled with the server: ${JSON.stringify(before)}`);
+  // polling: fast while the panel is open and a person is involved, backed off while closed
+  const open = await pollsDuring(page, 4000);
+  assert.ok(open >= 2, `polls about every 1.5 s while open and assigned (saw ${open} in 4 s)`);
+  await page.getByTestId('hf-close').click();
+  await page.waitForTimeout(300);
+  const closed = await pollsDuring(page, 5000);
+  assert.ok(closed <= 2, `backs off while the panel is closed (saw ${closed} in 5 s)`);
+  await page.getByTestId('hf-launcher').click();
   await shot(page, 'widget-desktop-agent-reply');
 
   await page.reload();
@@ -379,6 +397,8 @@ test('agent A resolves the Korean conversation; the customer sees it closed', T,
   await waitFor(async () => (await agentApi(TOKEN_A, 'GET', `/v1/agent/conversations/${S.cid}`)).status === 'resolved', 'resolved');
   const { page } = S.customer;
   await waitFor(async () => /상담이 종료되었어요/.test(await page.getByTestId('hf-status').innerText()), 'customer sees the conversation closed', 20_000);
+  const after = await pollsDuring(page, 4000);
+  assert.ok(after <= 1, `polling stops once resolved (saw ${after} in 4 s)`);
 });
 
 test('customer can cancel the request for a person', T, async () => {

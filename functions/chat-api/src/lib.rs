@@ -1,5 +1,8 @@
 //! The customer-facing function: chat messages, the conversation's messages since a
-//! cursor, continuing by SMS, withdrawing a request for a person; and the widget.
+//! cursor, continuing by SMS, withdrawing a request for a person; the widget; and,
+//! when a Twilio auth token is configured, Twilio's incoming-SMS webhook ([`twilio`]).
+
+pub mod twilio;
 
 use std::sync::Arc;
 
@@ -19,9 +22,13 @@ use handoff_http::{
 pub const WIDGET_JS: &str = include_str!("../assets/widget.js");
 pub const DEMO_HTML: &str = include_str!("../assets/demo.html");
 
+pub use twilio::TwilioSettings;
+
 pub struct ChatApi {
     pub service: Arc<HandoffService>,
     pub tokens: ConversationTokens,
+    /// Twilio's webhook (`POST /v1/sms/twilio`) is served only when this is set.
+    pub twilio: Option<TwilioSettings>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,7 +82,17 @@ fn with_cors(mut r: Response) -> Response {
 
 impl ChatApi {
     pub fn new(service: Arc<HandoffService>, tokens: ConversationTokens) -> Self {
-        Self { service, tokens }
+        Self {
+            service,
+            tokens,
+            twilio: None,
+        }
+    }
+
+    /// Serves Twilio's webhook with these settings (`None`: the route stays off).
+    pub fn with_twilio(mut self, settings: impl Into<Option<TwilioSettings>>) -> Self {
+        self.twilio = settings.into();
+        self
     }
 
     #[tracing::instrument(skip_all, fields(method = method(&req), path = path(&req), request_id = req.request_context.request_id.as_deref().unwrap_or("")))]
@@ -97,6 +114,7 @@ impl ChatApi {
             ("GET", "/healthz") => json_response(200, &serde_json::json!({"status": "ok"})),
             ("POST", "/v1/chat/messages") => respond(200, self.send(&req).await),
             (_, "/v1/chat/messages") => ApiError::method_not_allowed().into_response(),
+            ("POST", twilio::ROUTE) => self.twilio_webhook(&req).await,
             _ => match segments(&req, "/v1/chat/conversations/").as_deref() {
                 Some([id, "messages"]) if m == "GET" => respond(200, self.messages(&req, id).await),
                 Some([id, "contact"]) if m == "POST" => respond(200, self.contact(&req, id).await),
@@ -110,6 +128,13 @@ impl ChatApi {
             },
         };
         with_cors(response)
+    }
+
+    async fn twilio_webhook(&self, req: &Request) -> Response {
+        match &self.twilio {
+            Some(settings) => twilio::webhook(self, settings, req).await,
+            None => ApiError::not_found().into_response(),
+        }
     }
 
     /// The conversation named in the path, if the bearer token is its token.
@@ -192,5 +217,12 @@ impl ChatApi {
         let id = self.authorize(req, id)?;
         let conv = self.service.withdraw(&id).await?;
         Ok(serde_json::json!({ "conversation_id": conv.id, "status": conv.status }))
+    }
+}
+
+impl ChatApi {
+    /// As configured from the environment (Lambda) or the local runner.
+    pub fn from_config(service: Arc<HandoffService>, config: &handoff_http::Config) -> Self {
+        Self::new(service, config.conversation_tokens.clone())
     }
 }

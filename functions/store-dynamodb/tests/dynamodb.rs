@@ -2,7 +2,7 @@
 //! `handoff_dynamodb::testing`): the storage contract, the use cases' races and
 //! repeats, the table layout, and the request budget of each use case.
 
-mod common;
+use handoff_dynamodb::testing as common;
 
 use std::sync::Arc;
 

@@ -1,0 +1,33 @@
+//! agent-api on Lambda: only wiring. API Gateway's JWT authorizer has checked the
+//! agent's token before an event reaches this function.
+
+use std::sync::Arc;
+
+use agent_api::AgentApi;
+use handoff_core::ports::SystemClock;
+use handoff_core::HandoffService;
+use handoff_dynamodb::DynamoStore;
+use handoff_http::config::ProcessEnv;
+use handoff_http::{Config, Request};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    handoff_http::telemetry::init_json();
+    let config = Config::from_vars(&ProcessEnv)?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let store = DynamoStore::from_env(&sdk)?;
+    let service = Arc::new(HandoffService::new(
+        Arc::new(store),
+        Arc::new(SystemClock),
+        config.catalog.clone(),
+        config.index.clone(),
+        config.settings.clone(),
+    ));
+    let api = Arc::new(AgentApi::new(service));
+    run(service_fn(move |event: LambdaEvent<Request>| {
+        let api = api.clone();
+        async move { Ok::<_, Error>(api.handle(event.payload).await) }
+    }))
+    .await
+}
