@@ -418,6 +418,27 @@ test('customer can cancel the request for a person', T, async () => {
   assert.ok(!q.queued.some((x) => x.conversation_id === r.conversation_id), 'no longer in the queue');
 });
 
+test('console: a bad token is refused, a stale stored one leads back to sign-in, sign-out forgets it', T, async () => {
+  const { ctx, page } = await open('agent-bad-token', { locale: 'en-US', allow: [/status of 401/] });
+  await signIn(page, 'not-a-token');
+  await waitFor(async () => /not valid/.test(await page.getByTestId('console-notice').innerText()), 'bad-token notice');
+  assert.ok(await page.getByTestId('console-token').isVisible(), 'still on the sign-in form');
+
+  await ctx.addInitScript(() => localStorage.setItem('handoff:console:token', 'stale.jwt.value'));
+  await page.goto(BASE + '/console');
+  await page.getByTestId('console-token').waitFor({ state: 'visible' });
+  await page.getByTestId('console-notice').waitFor({ state: 'visible' });
+
+  const fresh = await open('agent-signout', { locale: 'en-US' });
+  await signIn(fresh.page, TOKEN_A);
+  await waitFor(async () => (await fresh.page.getByTestId('console-me').innerText()).includes(S.agentA), 'signed in');
+  await fresh.page.reload(); // the token is kept across reloads
+  await waitFor(async () => (await fresh.page.getByTestId('console-me').innerText()).includes(S.agentA), 'still signed in after reload');
+  await fresh.page.getByTestId('console-signout').click();
+  await fresh.page.getByTestId('console-token').waitFor({ state: 'visible' });
+  assert.equal(await fresh.page.evaluate(() => localStorage.getItem('handoff:console:token')), null, 'sign-out forgets the token');
+});
+
 test('console lists high priority first with a red badge', T, async () => {
   const post = async (text) => {
     const res = await fetch(`${BASE}/v1/chat/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });

@@ -64,7 +64,11 @@ async fn every_event_runs_through_its_function() {
         for file in std::fs::read_dir(function.path()).unwrap() {
             let file = file.unwrap().path();
             if file.extension().is_some_and(|e| e == "json") {
-                files.push(format!("{}/{}", function.file_name().to_string_lossy(), file.file_name().unwrap().to_string_lossy()));
+                files.push(format!(
+                    "{}/{}",
+                    function.file_name().to_string_lossy(),
+                    file.file_name().unwrap().to_string_lossy()
+                ));
             }
         }
     }
@@ -76,7 +80,9 @@ async fn every_event_runs_through_its_function() {
             continue;
         };
         let function = name.split('/').next().unwrap();
-        let event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(events_dir().join(name)).unwrap()).unwrap();
+        let event: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(events_dir().join(name)).unwrap())
+                .unwrap();
         // Each event runs on a fresh demo store, like a fresh `handoff invoke`.
         let app = demo_app(None).await.unwrap();
         match invoke(&app, function, event).await {
@@ -84,9 +90,14 @@ async fn every_event_runs_through_its_function() {
                 if expected != 0 {
                     let status = out["statusCode"].as_u64().unwrap_or(0) as u16;
                     if status != expected {
-                        failures.push(format!("{name}: status {status}, expected {expected}: {}", out["body"]));
+                        failures.push(format!(
+                            "{name}: status {status}, expected {expected}: {}",
+                            out["body"]
+                        ));
                     } else if status >= 400 {
-                        let body: serde_json::Value = serde_json::from_str(out["body"].as_str().unwrap_or("")).unwrap_or_default();
+                        let body: serde_json::Value =
+                            serde_json::from_str(out["body"].as_str().unwrap_or(""))
+                                .unwrap_or_default();
                         if body["error"]["code"].as_str().is_none_or(str::is_empty) {
                             failures.push(format!("{name}: error without a JSON error code"));
                         }

@@ -110,10 +110,12 @@ fn number<T: std::str::FromStr>(
 
 /// The business settings the functions share, from the `HANDOFF_*` variables.
 /// The dispatcher itself only delivers; it reads these so that the service it builds
-/// is configured like the other functions' (defaults: agent hours `24/7`, time zone
-/// `UTC`, 5 minutes per customer).
+/// is configured like the other functions' (same variables and defaults as
+/// `handoff-http`'s configuration, without the FAQ catalog and the token secret, which
+/// delivering does not need).
 pub fn settings_from_vars(var: &impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-    let hours_spec = optional(var, "HANDOFF_AGENT_HOURS").unwrap_or_else(|| "24/7".into());
+    let hours_spec =
+        optional(var, "HANDOFF_AGENT_HOURS").unwrap_or_else(|| "Mon-Fri 09:00-18:00".into());
     let tz = optional(var, "HANDOFF_TIMEZONE").unwrap_or_else(|| "UTC".into());
     let hours = AgentHours::parse(&hours_spec, &tz).map_err(|e| ConfigError::Invalid {
         name: if e.field == "timezone" {
@@ -124,17 +126,21 @@ pub fn settings_from_vars(var: &impl Fn(&str) -> Option<String>) -> Result<Setti
         why: e.message,
     })?;
     let business_name = optional(var, "HANDOFF_BUSINESS_NAME").unwrap_or_else(|| "Handoff".into());
+    let public_base_url =
+        optional(var, "PUBLIC_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
+    let console_url = optional(var, "HANDOFF_CONSOLE_URL")
+        .or_else(|| public_base_url.as_ref().map(|b| format!("{b}/console")));
     Ok(Settings {
         business_name,
         business_name_ko: optional(var, "HANDOFF_BUSINESS_NAME_KO"),
         hours,
-        minutes_per_customer: number(var, "HANDOFF_MINUTES_PER_CUSTOMER", 5)?,
-        queue_name: "support".into(),
-        console_url: optional(var, "HANDOFF_CONSOLE_URL"),
-        answers_url: optional(var, "PUBLIC_BASE_URL"),
-        sms_max_segments: 3,
-        agent_language: Lang::Ko,
-        earlier_conversations: 3,
+        minutes_per_customer: number(var, "HANDOFF_MINUTES_PER_CUSTOMER", 4)?,
+        queue_name: optional(var, "HANDOFF_QUEUE").unwrap_or_else(|| "support".into()),
+        console_url,
+        answers_url: public_base_url,
+        sms_max_segments: number(var, "HANDOFF_SMS_MAX_SEGMENTS", 3)?,
+        agent_language: Lang::En,
+        earlier_conversations: number(var, "HANDOFF_EARLIER_CONVERSATIONS", 5)?,
     })
 }
 

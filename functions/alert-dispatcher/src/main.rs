@@ -38,7 +38,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let dispatcher = Arc::new(Dispatcher::from_config(&config, &sdk));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let dispatcher = dispatcher.clone();
-        async move { dispatcher.handle(event.payload).await.map_err(lambda_runtime::Error::from) }
+        async move {
+            dispatcher
+                .handle(event.payload)
+                .await
+                .map_err(lambda_runtime::Error::from)
+        }
     }))
     .await
 }

@@ -59,7 +59,10 @@ impl TwilioSettings {
     }
 
     /// Settings when an auth token is configured (`None` turns the route off).
-    pub fn from_config(auth_token: Option<String>, public_base_url: Option<String>) -> Option<Self> {
+    pub fn from_config(
+        auth_token: Option<String>,
+        public_base_url: Option<String>,
+    ) -> Option<Self> {
         auth_token
             .filter(|t| !t.trim().is_empty())
             .map(|t| Self::new(t.trim(), public_base_url))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use handoff_core::ids::ConversationId;
-use handoff_core::model::{AgentAlert, Channel, Lang, OutboxItem, Outbound, PhoneNumber, Priority};
+use handoff_core::model::{AgentAlert, Channel, Lang, Outbound, OutboxItem, PhoneNumber, Priority};
 use handoff_core::ports::{Commit, ConversationStore, Delivery, ManualClock};
 use handoff_core::service::Dispatched;
 use handoff_core::DeliveryError;
@@ -74,19 +74,39 @@ fn unique_phone() -> PhoneNumber {
 async fn alert_goes_to_the_topic_with_attributes() {
     let account = testing::moto().account();
     let client = sns(&account).await;
-    let arn = SnsDelivery::provision_topic(&client, "handoff-alerts").await.expect("topic");
-    assert_eq!(SnsDelivery::provision_topic(&client, "handoff-alerts").await.expect("again"), arn, "idempotent");
+    let arn = SnsDelivery::provision_topic(&client, "handoff-alerts")
+        .await
+        .expect("topic");
+    assert_eq!(
+        SnsDelivery::provision_topic(&client, "handoff-alerts")
+            .await
+            .expect("again"),
+        arn,
+        "idempotent"
+    );
     let delivery = SnsDelivery::new(client, arn.clone(), SmsSettings::default());
     let conv = ConversationId::generate();
     delivery
-        .deliver(&alert(&conv, 1, "[!] 이중 결제 문의 https://example.test/console#c"))
+        .deliver(&alert(
+            &conv,
+            1,
+            "[!] 이중 결제 문의 https://example.test/console#c",
+        ))
         .await
         .expect("deliver");
     let sent = notifications(&arn);
     assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(sent[0][1], "[!] 이중 결제 문의 https://example.test/console#c");
+    assert_eq!(
+        sent[0][1],
+        "[!] 이중 결제 문의 https://example.test/console#c"
+    );
     let attrs = &sent[0][3];
-    for (name, value) in [("queue", "support"), ("priority", "high"), ("language", "ko"), ("channel", "sms")] {
+    for (name, value) in [
+        ("queue", "support"),
+        ("priority", "high"),
+        ("language", "ko"),
+        ("channel", "sms"),
+    ] {
         assert_eq!(attrs[name]["Type"], "String", "{name}: {attrs}");
         assert_eq!(attrs[name]["Value"], value, "{name}: {attrs}");
     }
@@ -96,17 +116,29 @@ async fn alert_goes_to_the_topic_with_attributes() {
 async fn text_goes_to_the_phone() {
     let account = testing::moto().account();
     let client = sns(&account).await;
-    let arn = SnsDelivery::provision_topic(&client, "handoff-alerts").await.expect("topic");
-    let sms = SmsSettings { sender_id: Some("Roasters".into()), origination_number: None };
+    let arn = SnsDelivery::provision_topic(&client, "handoff-alerts")
+        .await
+        .expect("topic");
+    let sms = SmsSettings {
+        sender_id: Some("Roasters".into()),
+        origination_number: None,
+    };
     let delivery = SnsDelivery::new(client, arn, sms);
     let to = unique_phone();
     let item = OutboxItem {
         id: "sms:c_1:3".into(),
         created_at: jiff::Timestamp::now(),
-        item: Outbound::CustomerSms { conversation_id: ConversationId::generate(), to: to.clone(), text: "상담원이 답장했어요.".into() },
+        item: Outbound::CustomerSms {
+            conversation_id: ConversationId::generate(),
+            to: to.clone(),
+            text: "상담원이 답장했어요.".into(),
+        },
     };
     delivery.deliver(&item).await.expect("deliver");
-    assert_eq!(texts_to(to.as_str()), vec!["상담원이 답장했어요.".to_string()]);
+    assert_eq!(
+        texts_to(to.as_str()),
+        vec!["상담원이 답장했어요.".to_string()]
+    );
 }
 
 #[tokio::test]
@@ -115,7 +147,10 @@ async fn errors_are_classified() {
     let client = sns(&account).await;
     let missing = format!("arn:aws:sns:us-east-1:{account}:no-such-topic");
     let delivery = SnsDelivery::new(client, missing, SmsSettings::default());
-    match delivery.deliver(&alert(&ConversationId::generate(), 1, "x")).await {
+    match delivery
+        .deliver(&alert(&ConversationId::generate(), 1, "x"))
+        .await
+    {
         Err(DeliveryError::Permanent(_)) => {}
         other => panic!("missing topic: expected Permanent, got {other:?}"),
     }
@@ -123,12 +158,21 @@ async fn errors_are_classified() {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url("http://127.0.0.1:9")
-        .credentials_provider(aws_sdk_sns::config::Credentials::new("t", "t", None, None, "t"))
+        .credentials_provider(aws_sdk_sns::config::Credentials::new(
+            "t", "t", None, None, "t",
+        ))
         .retry_config(aws_sdk_sns::config::retry::RetryConfig::disabled())
         .load()
         .await;
-    let dead = SnsDelivery::new(aws_sdk_sns::Client::new(&sdk), "arn:aws:sns:us-east-1:1:t".into(), SmsSettings::default());
-    match dead.deliver(&alert(&ConversationId::generate(), 1, "x")).await {
+    let dead = SnsDelivery::new(
+        aws_sdk_sns::Client::new(&sdk),
+        "arn:aws:sns:us-east-1:1:t".into(),
+        SmsSettings::default(),
+    );
+    match dead
+        .deliver(&alert(&ConversationId::generate(), 1, "x"))
+        .await
+    {
         Err(DeliveryError::Transient(_)) => {}
         other => panic!("dead endpoint: expected Transient, got {other:?}"),
     }
@@ -158,23 +202,66 @@ async fn failed_publish_is_retried_once_after_the_lease() {
     let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
     let service = testing::service(store.clone(), clock.clone());
     let client = sns(&account).await;
-    let arn = SnsDelivery::provision_topic(&client, "handoff-alerts").await.expect("topic");
-    let delivery = FailsOnce { inner: SnsDelivery::new(client, arn.clone(), SmsSettings::default()), calls: AtomicUsize::new(0) };
+    let arn = SnsDelivery::provision_topic(&client, "handoff-alerts")
+        .await
+        .expect("topic");
+    let delivery = FailsOnce {
+        inner: SnsDelivery::new(client, arn.clone(), SmsSettings::default()),
+        calls: AtomicUsize::new(0),
+    };
 
     let conv = ConversationId::generate();
     let item = alert(&conv, 1, "customer asked for a person");
-    store.commit(Commit { outbox: vec![item.clone()], ..Commit::default() }).await.expect("commit outbox");
+    store
+        .commit(Commit {
+            outbox: vec![item.clone()],
+            ..Commit::default()
+        })
+        .await
+        .expect("commit outbox");
 
-    assert!(service.dispatch(&delivery, &item).await.is_err(), "first send fails");
+    assert!(
+        service.dispatch(&delivery, &item).await.is_err(),
+        "first send fails"
+    );
     assert!(notifications(&arn).is_empty());
     // The stream's retry comes while the lease holds: skipped, nothing sent twice.
-    assert_eq!(service.dispatch(&delivery, &item).await.expect("retry"), Dispatched::Skipped);
-    assert_eq!(service.dispatch_pending(&delivery, 10).await.expect("sweep"), (0, 0), "leased: not pending");
+    assert_eq!(
+        service.dispatch(&delivery, &item).await.expect("retry"),
+        Dispatched::Skipped
+    );
+    assert_eq!(
+        service
+            .dispatch_pending(&delivery, 10)
+            .await
+            .expect("sweep"),
+        (0, 0),
+        "leased: not pending"
+    );
     // After the lease: the sweep delivers it.
     clock.advance(jiff::SignedDuration::from_secs(61));
-    assert_eq!(service.dispatch_pending(&delivery, 10).await.expect("sweep"), (1, 0));
-    assert_eq!(service.dispatch_pending(&delivery, 10).await.expect("sweep"), (0, 0), "delivered: never again");
-    assert_eq!(service.dispatch(&delivery, &item).await.expect("redelivered record"), Dispatched::Skipped);
+    assert_eq!(
+        service
+            .dispatch_pending(&delivery, 10)
+            .await
+            .expect("sweep"),
+        (1, 0)
+    );
+    assert_eq!(
+        service
+            .dispatch_pending(&delivery, 10)
+            .await
+            .expect("sweep"),
+        (0, 0),
+        "delivered: never again"
+    );
+    assert_eq!(
+        service
+            .dispatch(&delivery, &item)
+            .await
+            .expect("redelivered record"),
+        Dispatched::Skipped
+    );
     let sent = notifications(&arn);
     assert_eq!(sent.len(), 1, "exactly once: {sent:?}");
     assert_eq!(sent[0][1], "customer asked for a person");

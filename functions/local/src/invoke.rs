@@ -22,7 +22,10 @@ use crate::server::{build_app_with, App, ServeOptions};
 pub const DEMO_TOKEN_SECRET: &str = "handoff-demo-secret-for-event-files";
 pub const DEMO_JWT_SECRET: &str = "handoff-demo-jwt-secret-for-events";
 
-pub const FUNCTIONS: &[&str] = &["chat-api", "agent-api"];
+/// The Twilio auth token `events/chat-api/twilio-webhook.json` was signed with.
+pub const DEMO_TWILIO_TOKEN: &str = "handoff-demo-twilio-token";
+
+pub const FUNCTIONS: &[&str] = &["chat-api", "agent-api", "sms-inbound"];
 
 fn id<T>(r: Result<T, handoff_core::InputError>) -> T {
     // Fixture ids are constants known to be valid.
@@ -163,7 +166,9 @@ pub async fn demo_app(faqs: Option<std::path::PathBuf>) -> Result<App, String> {
         data: std::env::temp_dir(),
         faqs,
     };
-    build_app_with(&opts, store, secrets)
+    let mut app = build_app_with(&opts, store, secrets)?;
+    app.chat.twilio = Some(chat_api::TwilioSettings::new(DEMO_TWILIO_TOKEN, None));
+    Ok(app)
 }
 
 /// Runs `function` on `event`; the function's response as JSON.
@@ -178,6 +183,21 @@ pub async fn invoke(app: &App, function: &str, event: Value) -> Result<Value, St
                 app.agent.handle(req).await
             };
             serde_json::to_value(response).map_err(|e| e.to_string())
+        }
+        "sms-inbound" => {
+            let event: aws_lambda_events::event::sns::SnsEvent =
+                serde_json::from_value(event).map_err(|e| format!("not an SNS event: {e}"))?;
+            let report = sms_inbound::handle(&app.service, event)
+                .await
+                .map_err(|e| e.to_string())?;
+            // What the dispatcher would text (and alert) next.
+            let outbox = app
+                .service
+                .store()
+                .pending_outbox(app.service.now(), 100)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(serde_json::json!({ "report": report, "outbox": outbox }))
         }
         other => Err(format!(
             "unknown function {other:?}; functions: {}",

@@ -23,6 +23,12 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreKind {
+    Sqlite,
+    Dynamodb,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve every function on 127.0.0.1 over the embedded store.
@@ -35,6 +41,13 @@ enum Command {
         /// FAQ catalog (JSON); default: $HANDOFF_FAQ_FILE, else the sample catalog.
         #[arg(long)]
         faqs: Option<PathBuf>,
+        /// sqlite (embedded, in --data) or dynamodb ($HANDOFF_TABLE through the standard
+        /// AWS settings: AWS_ENDPOINT_URL, AWS_REGION, credentials).
+        #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+        store: StoreKind,
+        /// With --store dynamodb: create the table and the alerts topic when missing.
+        #[arg(long)]
+        provision: bool,
     },
     /// Run one function's handler on an event file and print its response.
     Invoke {
@@ -64,6 +77,41 @@ enum Command {
     },
 }
 
+/// The local server over DynamoDB and SNS (moto or a real account).
+async fn aws_app(opts: &server::ServeOptions, provision: bool) -> Result<server::App, String> {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let store = handoff_dynamodb::DynamoStore::from_env(&sdk).map_err(|e| e.to_string())?;
+    if provision {
+        store
+            .provision()
+            .await
+            .map_err(|e| format!("provisioning table {}: {e}", store.table()))?;
+    }
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let topic =
+        match std::env::var("HANDOFF_ALERTS_TOPIC_ARN")
+            .ok()
+            .filter(|t| !t.is_empty())
+        {
+            Some(arn) => arn,
+            None if provision => handoff_sns::SnsDelivery::provision_topic(&sns, "handoff-alerts")
+                .await
+                .map_err(|e| format!("provisioning the alerts topic: {e}"))?,
+            None => return Err(
+                "HANDOFF_ALERTS_TOPIC_ARN is required with --store dynamodb (or pass --provision)"
+                    .into(),
+            ),
+        };
+    let sms = handoff_sns::SmsSettings::from_vars(|n| std::env::var(n).ok());
+    let mut app = server::build_app(opts, Arc::new(store))?;
+    app.delivery = Arc::new(handoff_sns::SnsDelivery::new(sns, topic.clone(), sms));
+    println!(
+        "store: DynamoDB table {}; alerts: {topic}",
+        std::env::var("HANDOFF_TABLE").unwrap_or_default()
+    );
+    Ok(app)
+}
+
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("handoff: {msg}");
     ExitCode::FAILURE
@@ -73,19 +121,28 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 async fn main() -> ExitCode {
     handoff_http::telemetry::init_text();
     match Cli::parse().command {
-        Command::Serve { port, data, faqs } => {
+        Command::Serve {
+            port,
+            data,
+            faqs,
+            store,
+            provision,
+        } => {
             if let Err(e) = std::fs::create_dir_all(&data) {
                 return fail(format!("{}: {e}", data.display()));
             }
-            let store = match SqliteStore::open(data.join("handoff.db")) {
-                Ok(s) => Arc::new(s),
-                Err(e) => return fail(format!("store: {e}")),
-            };
             let opts = server::ServeOptions {
                 data: data.clone(),
                 faqs,
             };
-            let app = match server::build_app(&opts, store) {
+            let app = match store {
+                StoreKind::Sqlite => match SqliteStore::open(data.join("handoff.db")) {
+                    Ok(s) => server::build_app(&opts, Arc::new(s)),
+                    Err(e) => return fail(format!("store: {e}")),
+                },
+                StoreKind::Dynamodb => aws_app(&opts, provision).await,
+            };
+            let app = match app {
                 Ok(a) => Arc::new(a),
                 Err(e) => return fail(e),
             };

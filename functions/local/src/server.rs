@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::Router;
 
 use agent_api::AgentApi;
-use chat_api::ChatApi;
+use chat_api::{ChatApi, TwilioSettings};
 use handoff_core::auth::AgentTokens;
 use handoff_core::ports::{ConversationStore, Delivery, SystemClock};
 use handoff_core::HandoffService;
@@ -69,7 +69,12 @@ pub fn build_app_with(
         config.settings.clone(),
     ));
     Ok(App {
-        chat: ChatApi::new(service.clone(), config.conversation_tokens.clone()),
+        chat: ChatApi::new(service.clone(), config.conversation_tokens.clone()).with_twilio(
+            TwilioSettings::from_config(
+                config.twilio_auth_token.clone(),
+                config.public_base_url.clone(),
+            ),
+        ),
         agent: AgentApi::new(service.clone()),
         agent_tokens: AgentTokens::new(secrets.jwt_secret),
         service,

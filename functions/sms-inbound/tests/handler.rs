@@ -39,13 +39,7 @@ fn service_on(store: Arc<dyn ConversationStore>) -> HandoffService {
     let secret = Secret::new(b"sms-inbound-tests-secret-0123456789".to_vec()).unwrap();
     let config = Config::with_catalog(&HashMap::new(), catalog, secret).unwrap();
     let clock = Arc::new(ManualClock::new(OPEN.parse().unwrap()));
-    HandoffService::new(
-        store,
-        clock,
-        config.catalog,
-        config.index,
-        config.settings,
-    )
+    HandoffService::new(store, clock, config.catalog, config.index, config.settings)
 }
 
 struct Harness {

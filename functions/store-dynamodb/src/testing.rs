@@ -377,7 +377,9 @@ pub fn service(store: Arc<dyn ConversationStore>, clock: Arc<dyn Clock>) -> Hand
 pub fn web(conversation: Option<&ConversationId>, text: &str, client_id: &str) -> Inbound {
     let client = ClientMessageId::parse(client_id).unwrap_or_else(|e| panic!("client id: {e}"));
     Inbound {
-        origin: Origin::Web { conversation: conversation.cloned() },
+        origin: Origin::Web {
+            conversation: conversation.cloned(),
+        },
         text: MessageText::parse(text).unwrap_or_else(|e| panic!("text: {e}")),
         idempotency: Some(IdempotencyKey::web(conversation, &client)),
         reply_via: ReplyVia::Response,

@@ -15,10 +15,16 @@ use handoff_core::{DeliveryError, ServiceError};
 use handoff_dynamodb::{keys, testing, DynamoStore};
 
 fn agent(name: &str) -> Agent {
-    Agent { id: AgentId::parse(name).expect("agent id"), supervisor: false }
+    Agent {
+        id: AgentId::parse(name).expect("agent id"),
+        supervisor: false,
+    }
 }
 
-async fn raw_item(store: &DynamoStore, pk: &str) -> std::collections::HashMap<String, AttributeValue> {
+async fn raw_item(
+    store: &DynamoStore,
+    pk: &str,
+) -> std::collections::HashMap<String, AttributeValue> {
     store
         .client()
         .get_item()
@@ -41,7 +47,10 @@ async fn store_contract() {
 #[tokio::test]
 async fn provision_matches_the_template_and_is_idempotent() {
     let (store, _) = testing::store().await;
-    store.provision().await.expect("second provision is a no-op");
+    store
+        .provision()
+        .await
+        .expect("second provision is a no-op");
     let table = store
         .client()
         .describe_table()
@@ -83,13 +92,19 @@ async fn twenty_concurrent_claims_one_wins() {
         .receive(common::web(None, "상담원 연결해 주세요", "claim-1"))
         .await
         .expect("receive");
-    assert_eq!(got.conversation.status, Status::Queued, "asked for a person");
+    assert_eq!(
+        got.conversation.status,
+        Status::Queued,
+        "asked for a person"
+    );
     let id = got.conversation.id.clone();
     let mut tasks = Vec::new();
     for i in 0..20 {
         let service = service.clone();
         let id = id.clone();
-        tasks.push(tokio::spawn(async move { service.claim(&agent(&format!("agent-{i}")), &id).await }));
+        tasks.push(tokio::spawn(async move {
+            service.claim(&agent(&format!("agent-{i}")), &id).await
+        }));
     }
     let (mut wins, mut already) = (Vec::new(), 0);
     for t in tasks {
@@ -108,12 +123,20 @@ async fn twenty_concurrent_claims_one_wins() {
         .await
         .expect("messages")
         .into_iter()
-        .filter(|m| m.from == handoff_core::model::Role::System && m.seq > got.conversation.last_seq)
+        .filter(|m| {
+            m.from == handoff_core::model::Role::System && m.seq > got.conversation.last_seq
+        })
         .count();
     assert_eq!(joined, 1, "one 'agent joined' notice");
     let queue = store.queue(100).await.expect("queue");
-    assert!(!queue.iter().any(|c| c.id == id), "claimed leaves the queue");
-    assert_eq!(store.assigned_to(&wins[0], 10).await.expect("mine").len(), 1);
+    assert!(
+        !queue.iter().any(|c| c.id == id),
+        "claimed leaves the queue"
+    );
+    assert_eq!(
+        store.assigned_to(&wins[0], 10).await.expect("mine").len(),
+        1
+    );
 }
 
 /// The same delivery three times at once and three times in a row: stored and answered once.
@@ -134,22 +157,45 @@ async fn repeated_delivery_is_stored_and_answered_once() {
         let service = service.clone();
         let id = id.clone();
         tasks.push(tokio::spawn(async move {
-            service.receive(common::web(Some(&id), "When will I get my refund?", "dup-1")).await
+            service
+                .receive(common::web(
+                    Some(&id),
+                    "When will I get my refund?",
+                    "dup-1",
+                ))
+                .await
         }));
     }
     let mut results = Vec::new();
     for t in tasks {
         results.push(t.await.expect("join").expect("receive"));
     }
-    assert_eq!(results.iter().filter(|r| !r.repeat).count(), 1, "one original");
-    assert_eq!(results.iter().filter(|r| r.repeat).count(), 2, "two repeats");
-    let reply_ids = |r: &handoff_core::service::Received| r.replies.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        results.iter().filter(|r| !r.repeat).count(),
+        1,
+        "one original"
+    );
+    assert_eq!(
+        results.iter().filter(|r| r.repeat).count(),
+        2,
+        "two repeats"
+    );
+    let reply_ids = |r: &handoff_core::service::Received| {
+        r.replies.iter().map(|m| m.id.clone()).collect::<Vec<_>>()
+    };
     let original = results.iter().find(|r| !r.repeat).expect("original");
     assert_eq!(original.replies.len(), 1);
-    assert!(original.replies[0].faq_id.is_some(), "answered by the bot: {:?}", original.replies);
+    assert!(
+        original.replies[0].faq_id.is_some(),
+        "answered by the bot: {:?}",
+        original.replies
+    );
     for r in &results {
         assert_eq!(reply_ids(r), reply_ids(original), "same replies");
-        assert_eq!(r.customer_message.as_ref().map(|m| m.id.clone()), original.customer_message.as_ref().map(|m| m.id.clone()));
+        assert_eq!(
+            r.customer_message.as_ref().map(|m| m.id.clone()),
+            original.customer_message.as_ref().map(|m| m.id.clone())
+        );
     }
 
     // Sequentially.
@@ -157,7 +203,11 @@ async fn repeated_delivery_is_stored_and_answered_once() {
     for _ in 0..3 {
         sequential.push(
             service
-                .receive(common::web(Some(&id), "What are your store hours?", "dup-2"))
+                .receive(common::web(
+                    Some(&id),
+                    "What are your store hours?",
+                    "dup-2",
+                ))
                 .await
                 .expect("receive"),
         );
@@ -175,7 +225,11 @@ async fn repeated_delivery_is_stored_and_answered_once() {
         .collect();
     assert_eq!(
         customer_texts,
-        vec!["배송비가 얼마예요?", "When will I get my refund?", "What are your store hours?"],
+        vec![
+            "배송비가 얼마예요?",
+            "When will I get my refund?",
+            "What are your store hours?"
+        ],
         "each message stored once"
     );
     assert_eq!(all.len(), 6, "three questions, three answers");
@@ -187,24 +241,47 @@ async fn item_layout() {
     let (store, _) = testing::store().await;
     let store = Arc::new(store);
     let service = common::service(store.clone(), Arc::new(SystemClock));
-    let got = service.receive(common::web(None, "사람이랑 얘기하고 싶어요 상담원 연결", "layout")).await.expect("receive");
+    let got = service
+        .receive(common::web(
+            None,
+            "사람이랑 얘기하고 싶어요 상담원 연결",
+            "layout",
+        ))
+        .await
+        .expect("receive");
     let id = got.conversation.id.clone();
     assert_eq!(got.conversation.status, Status::Queued);
     let conv = raw_item(&store, &keys::conversation(id.as_str())).await;
     assert_eq!(conv["type"].as_s().expect("s"), "conversation");
     assert_eq!(conv["GSI1PK"].as_s().expect("s"), "QUEUE");
-    assert!(conv["GSI1SK"].as_s().expect("s").starts_with("1#"), "normal priority ranks 1");
+    assert!(
+        conv["GSI1SK"].as_s().expect("s").starts_with("1#"),
+        "normal priority ranks 1"
+    );
     assert!(conv.contains_key("expires_at"), "retention set");
     assert!(!conv.contains_key("GSI2PK"), "not assigned");
-    assert_eq!(conv["GSI3PK"].as_s().expect("s"), &keys::customer(got.conversation.customer_id.as_str()));
+    assert_eq!(
+        conv["GSI3PK"].as_s().expect("s"),
+        &keys::customer(got.conversation.customer_id.as_str())
+    );
 
     let outbox_id = format!("alert:{id}:1");
     let outbox = raw_item(&store, &keys::outbox(&outbox_id)).await;
     assert_eq!(outbox["GSI1PK"].as_s().expect("s"), "OUTBOX");
-    let customer = raw_item(&store, &keys::customer(got.conversation.customer_id.as_str())).await;
-    assert!(!customer.contains_key("expires_at"), "customers are kept (opt-outs)");
+    let customer = raw_item(
+        &store,
+        &keys::customer(got.conversation.customer_id.as_str()),
+    )
+    .await;
+    assert!(
+        !customer.contains_key("expires_at"),
+        "customers are kept (opt-outs)"
+    );
 
-    service.claim(&agent("agent-layout"), &id).await.expect("claim");
+    service
+        .claim(&agent("agent-layout"), &id)
+        .await
+        .expect("claim");
     let conv = raw_item(&store, &keys::conversation(id.as_str())).await;
     assert!(!conv.contains_key("GSI1PK"), "left the queue index");
     assert_eq!(conv["GSI2PK"].as_s().expect("s"), "AGENT#agent-layout");
@@ -216,8 +293,14 @@ async fn item_layout() {
             Ok(())
         }
     }
-    let pending = store.pending_outbox(service.now(), 100).await.expect("pending");
-    let item = pending.iter().find(|o| o.id == outbox_id).expect("alert pending");
+    let pending = store
+        .pending_outbox(service.now(), 100)
+        .await
+        .expect("pending");
+    let item = pending
+        .iter()
+        .find(|o| o.id == outbox_id)
+        .expect("alert pending");
     assert!(matches!(item.item, Outbound::AgentAlert(_)));
     service.dispatch(&Ok_, item).await.expect("dispatch");
     let outbox = raw_item(&store, &keys::outbox(&outbox_id)).await;
@@ -233,18 +316,31 @@ async fn request_budget() {
     let service = common::service(store.clone(), Arc::new(SystemClock));
 
     store.reset_request_counts();
-    let first = service.receive(common::web(None, "배송비가 얼마예요?", "b1")).await.expect("first");
+    let first = service
+        .receive(common::web(None, "배송비가 얼마예요?", "b1"))
+        .await
+        .expect("first");
     assert!(first.replies[0].faq_id.is_some(), "bot answered");
     let new_conversation = store.request_counts();
     let id = first.conversation.id.clone();
 
     store.reset_request_counts();
-    let second = service.receive(common::web(Some(&id), "How long does a refund take?", "b2")).await.expect("second");
-    assert!(second.replies[0].faq_id.is_some(), "bot answered: {:?}", second.replies);
+    let second = service
+        .receive(common::web(Some(&id), "How long does a refund take?", "b2"))
+        .await
+        .expect("second");
+    assert!(
+        second.replies[0].faq_id.is_some(),
+        "bot answered: {:?}",
+        second.replies
+    );
     let bot_answer = store.request_counts();
 
     store.reset_request_counts();
-    let handoff = service.receive(common::web(Some(&id), "상담원 연결해 주세요", "b3")).await.expect("handoff");
+    let handoff = service
+        .receive(common::web(Some(&id), "상담원 연결해 주세요", "b3"))
+        .await
+        .expect("handoff");
     assert_eq!(handoff.conversation.status, Status::Queued);
     let handoff_cost = store.request_counts();
 
@@ -256,7 +352,10 @@ async fn request_budget() {
             Ok(())
         }
     }
-    let pending = store.pending_outbox(service.now(), 10).await.expect("pending");
+    let pending = store
+        .pending_outbox(service.now(), 10)
+        .await
+        .expect("pending");
     store.reset_request_counts();
     for item in &pending {
         service.dispatch(&Ok_, item).await.expect("dispatch");
@@ -264,7 +363,10 @@ async fn request_budget() {
     let dispatch = store.request_counts();
 
     store.reset_request_counts();
-    service.claim(&agent("agent-budget"), &id).await.expect("claim");
+    service
+        .claim(&agent("agent-budget"), &id)
+        .await
+        .expect("claim");
     let claim = store.request_counts();
 
     println!("DynamoDB requests per use case (moto):");
@@ -277,8 +379,16 @@ async fn request_budget() {
     assert!(bot_answer.reads() <= 1, "bot answer reads: {bot_answer}");
     assert!(bot_answer.writes() <= 2, "bot answer writes: {bot_answer}");
     assert_eq!(bot_answer.get("TransactWriteItems"), 1);
-    assert_eq!(new_conversation.reads(), 0, "a new conversation reads nothing: {new_conversation}");
-    assert_eq!(dispatch.get("UpdateItem"), 2, "lease and complete: {dispatch}");
+    assert_eq!(
+        new_conversation.reads(),
+        0,
+        "a new conversation reads nothing: {new_conversation}"
+    );
+    assert_eq!(
+        dispatch.get("UpdateItem"),
+        2,
+        "lease and complete: {dispatch}"
+    );
     assert!(handoff_cost.writes() <= 1, "{handoff_cost}");
     assert_eq!(handoff_cost.get("Scan"), 0);
 }
