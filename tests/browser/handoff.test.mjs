@@ -226,9 +226,17 @@ test('agent A sees the conversation on top of the queue, opens the packet, claim
   await waitFor(async () => (await page.getByTestId('console-me').innerText()).includes(S.agentA), 'signed-in agent shown');
   const row = page.locator(`[data-testid="queue-item"][data-conversation-id="${S.cid}"]`);
   await row.waitFor();
-  const first = page.locator('#queue [data-testid="queue-item"]').first();
-  assert.equal(await first.getAttribute('data-conversation-id'), S.cid, 'our conversation is at the top of the queue');
   const q = await agentApi(TOKEN_A, 'GET', '/v1/agent/queue');
+  const rank = (x) => [x.priority === 'high' ? 0 : 1, Date.parse(x.waiting_since)];
+  for (let i = 1; i < q.queued.length; i++) {
+    const [a, b] = [rank(q.queued[i - 1]), rank(q.queued[i])];
+    assert.ok(a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]), `server queue sorted by priority then waiting time: ${JSON.stringify(q.queued)}`);
+  }
+  const shown = await page.locator('#queue [data-testid="queue-item"]').evaluateAll((els) => els.map((e) => e.dataset.conversationId));
+  const others = q.queued.filter((x) => x.conversation_id !== S.cid);
+  if (others.length === 0) assert.equal(shown[0], S.cid, 'our conversation is at the top of the queue');
+  else console.log(`# note: queue holds ${others.length} older conversation(s) from an earlier run; checking order only`);
+  assert.deepEqual(shown, q.queued.map((x) => x.conversation_id), 'console shows the queue in the server order');
   const item = q.queued.find((x) => x.conversation_id === S.cid);
   assert.ok(item?.summary, `queue item has a summary: ${JSON.stringify(item)}`);
   assert.ok((await row.innerText()).includes(item.summary), 'queue row shows the summary');

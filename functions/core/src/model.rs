@@ -10,6 +10,11 @@ pub use handoff_faq::signals::Urgency;
 pub use handoff_faq::Lang;
 pub use handoff_sms::PhoneNumber;
 
+/// A web customer who has not fetched messages for this long has left the page.
+pub const WEB_PRESENCE_SECS: i64 = 45;
+/// How often a polling widget's presence is written (a write per poll would be wasteful).
+pub const WEB_PRESENCE_WRITE_SECS: i64 = 15;
+
 /// Longest message a customer or agent may send, in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
 
@@ -205,6 +210,9 @@ pub struct Conversation {
     pub faq_answers: Vec<FaqAnswer>,
     /// The customer chose to continue by SMS: agent replies also go to their phone.
     pub sms_follow_up: bool,
+    /// When the web widget last fetched messages: whether the customer is still on the page.
+    #[serde(default)]
+    pub web_seen_at: Option<Timestamp>,
     /// The customer's first message, clipped: what the conversation is about.
     pub topic: Option<String>,
 }
@@ -234,6 +242,7 @@ impl Conversation {
             handoffs: 0,
             faq_answers: Vec::new(),
             sms_follow_up: false,
+            web_seen_at: None,
             topic: None,
         }
     }
@@ -244,6 +253,16 @@ impl Conversation {
             (Status::Queued, Some(h)) => Some((h.priority.rank(), h.requested_at.as_millisecond())),
             _ => None,
         }
+    }
+
+    /// Whether replies should also go by SMS: the customer texts us, or chose to
+    /// continue by SMS and is no longer on the web page.
+    pub fn reach_by_sms(&self, now: Timestamp) -> bool {
+        self.channel == Channel::Sms
+            || (self.sms_follow_up
+                && self
+                    .web_seen_at
+                    .is_none_or(|seen| now.duration_since(seen).as_secs() >= WEB_PRESENCE_SECS))
     }
 
     pub fn note_channel(&mut self, channel: Channel) {

@@ -706,12 +706,35 @@ impl HandoffService {
             .await?
             .ok_or(ServiceError::NotFound)?;
         let messages = self.store.messages(id, after, TRANSCRIPT_LIMIT).await?;
+        self.note_web_presence(&conv).await;
         let queue = if conv.status == Status::Queued {
             Some(self.queue_info(&conv).await?)
         } else {
             None
         };
         Ok((conv, messages, queue))
+    }
+
+    /// Remember that a customer who chose to continue by SMS is still on the page, so
+    /// agent replies are not texted to them while they read them on the web. Written
+    /// at most every few seconds; losing a race here is harmless.
+    async fn note_web_presence(&self, conv: &Conversation) {
+        if !conv.sms_follow_up || conv.status == Status::Resolved {
+            return;
+        }
+        let now = self.clock.now();
+        let fresh = conv.web_seen_at.is_some_and(|seen| {
+            now.duration_since(seen).as_secs() < crate::model::WEB_PRESENCE_WRITE_SECS
+        });
+        if fresh {
+            return;
+        }
+        let mut change = Change::new(conv.clone(), Some(conv.version), now);
+        change.conv.web_seen_at = Some(now);
+        let (commit, _, _) = change.into_commit(None);
+        if let Err(e) = self.store.commit(commit).await {
+            tracing::debug!(conversation_id = %conv.id, error = %e, "presence not recorded");
+        }
     }
 
     /// The customer takes back their request for a person.
@@ -923,7 +946,7 @@ impl HandoffService {
             .with_conversation(id, true, |ch, customer| {
                 Self::check_owner(&ch.conv, agent, "reply to")?;
                 let sms_only = ch.conv.channel == Channel::Sms;
-                let wants_sms = sms_only || ch.conv.sms_follow_up;
+                let wants_sms = ch.conv.reach_by_sms(ch.now);
                 let channel = ch.conv.channel;
                 let phone = customer.and_then(|c| c.phone.clone());
                 let opted_out = customer.is_some_and(|c| c.sms_opted_out);
@@ -1000,7 +1023,7 @@ impl HandoffService {
 
     /// A system notice by SMS to a customer who is reached that way.
     fn notify_sms(&self, ch: &mut Change, customer: &Customer, seq: u64, text: String) {
-        let reach = ch.conv.channel == Channel::Sms || ch.conv.sms_follow_up;
+        let reach = ch.conv.reach_by_sms(ch.now);
         if let (true, false, Some(to)) = (reach, customer.sms_opted_out, customer.phone.clone()) {
             ch.outbox.push(OutboxItem {
                 id: format!("sms:{}:{seq}", ch.conv.id),
