@@ -69,6 +69,7 @@ async function agentApi(token, method, path, body) {
 async function open(label, { locale = 'ko-KR', viewport = DESKTOP, mobile = false, storageState, allow = [] } = {}) {
   const ctx = await browser.newContext({
     locale, viewport, storageState,
+    timezoneId: locale === 'ko-KR' ? 'Asia/Seoul' : 'America/Los_Angeles',
     ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
   });
   contexts.push(ctx);
@@ -333,6 +334,19 @@ test('console works on a 390 px phone: list and detail as stacked views', T, asy
   await shot(page, 'console-phone-packet');
   await page.getByTestId('console-back').click();
   await row.waitFor({ state: 'visible' });
+  // going back and forth must not multiply the 3-second refresh
+  for (let i = 0; i < 3; i++) {
+    await row.click();
+    await page.getByTestId('packet-summary').waitFor({ state: 'visible' });
+    await page.getByTestId('console-back').click();
+    await row.waitFor({ state: 'visible' });
+  }
+  let n = 0;
+  const count = (r) => { if (new URL(r.url()).pathname === '/v1/agent/queue') n++; };
+  page.on('request', count);
+  await page.waitForTimeout(6500);
+  page.off('request', count);
+  assert.ok(n >= 1 && n <= 3, `queue refreshes about every 3 s (saw ${n} in 6.5 s)`);
 });
 
 test('English customer: FAQ (response lost once, retried), handoff, SMS contact; agent hands back to the bot', T, async () => {
@@ -488,8 +502,9 @@ test('widget embeds on another origin (CORS) and ignores the host page\'s CSS', 
     await page.goto(shop);
     await page.getByTestId('hf-launcher').click();
     const r1 = await say(page, 'How much is shipping?');
-    const r2 = await say(page, 'Do you charge for delivery?'); // carries the conversation token: a preflighted request
+    const r2 = await say(page, 'What are your opening hours?'); // carries the conversation token: a preflighted request
     assert.equal(r2.conversation_id, r1.conversation_id);
+    assert.equal(r2.status, 'bot', `a second, different FAQ stays with the bot: ${JSON.stringify(r2)}`);
     await waitFor(async () => (await page.locator('[data-testid="hf-msg"][data-from="bot"]').count()) >= 1, 'bot answers on the other origin');
     const send = await page.getByTestId('hf-send').evaluate((e) => { const s = getComputedStyle(e); return { bg: s.backgroundColor, pad: s.paddingTop, color: s.color, ls: s.letterSpacing }; });
     assert.notEqual(send.bg, 'rgb(255, 255, 0)', 'host button styles do not leak in');

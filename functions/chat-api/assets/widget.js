@@ -286,12 +286,14 @@
   function when(iso) {
     var d = new Date(iso); if (isNaN(d)) return null;
     var loc = KO ? 'ko-KR' : 'en-US';
-    var tm = d.toLocaleTimeString(loc, { hour: 'numeric', minute: '2-digit' });
+    // the reader's own clock; English readers are often abroad, so name the zone
+    var tm = d.toLocaleTimeString(loc, KO ? { hour: 'numeric', minute: '2-digit' } : { hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
     var day = function (x) { return new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime(); };
     var diff = Math.round((day(d) - day(new Date())) / 864e5);
     if (diff <= 0) return t('today', { t: tm });
     if (diff === 1) return t('tomorrow', { t: tm });
-    return d.toLocaleString(loc, { weekday: 'long', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+    return d.toLocaleString(loc, KO ? { weekday: 'long', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' }
+      : { weekday: 'long', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
   }
   var lastLine = '', lastKey = '';
   function paintStatus() {
@@ -419,7 +421,7 @@
         var d = r.data;
         if (d.conversation_id && d.conversation_id !== S.cid) {
           // a new conversation (first message, or the server started over): earlier bubbles stay on top
-          if (S.cid) { for (var k in msgs) msgs[k].el.__seq = -1; msgs = {}; }
+          if (S.cid) { for (var k in msgs) msgs[k].el.__seq = -1; msgs = {}; delete S.sms; smsOpen = false; }
           S.cid = d.conversation_id; cursor = null;
         }
         if (d.token) S.token = d.token;
@@ -482,7 +484,7 @@
     var q = cursor != null ? '?after=' + encodeURIComponent(cursor) : '';
     return req('GET', '/v1/chat/conversations/' + encodeURIComponent(cid) + '/messages' + q).then(function (r) {
       polling = false;
-      if (cid !== S.cid) return;
+      if (cid !== S.cid) { schedule(); return; }
       if (r.ok && r.data) {
         var quiet = restoring; restoring = false;
         if (addMessages(r.data.messages, quiet) && !quiet) idleDelay = 4000;
