@@ -4,8 +4,6 @@
 use std::sync::Arc;
 
 use agent_api::AgentApi;
-use handoff_core::ports::SystemClock;
-use handoff_core::HandoffService;
 use handoff_dynamodb::DynamoStore;
 use handoff_http::config::ProcessEnv;
 use handoff_http::{Config, Request};
@@ -17,13 +15,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_vars(&ProcessEnv)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::from_env(&sdk)?;
-    let service = Arc::new(HandoffService::new(
-        Arc::new(store),
-        Arc::new(SystemClock),
-        config.catalog.clone(),
-        config.index.clone(),
-        config.settings.clone(),
-    ));
+    let service = Arc::new(config.service(Arc::new(store)));
     let api = Arc::new(AgentApi::new(service));
     run(service_fn(move |event: LambdaEvent<Request>| {
         let api = api.clone();

@@ -31,6 +31,7 @@ use handoff_core::{DeliveryError, HandoffService, Settings};
 use handoff_dynamodb::DynamoStore;
 use handoff_faq::{FaqCatalog, FaqIndex};
 use handoff_sns::{SmsSettings, SnsDelivery};
+use handoff_twilio::{RoutedDelivery, TwilioAccount, TwilioDelivery};
 
 /// Most items one sweep delivers.
 pub const SWEEP_LIMIT: usize = 100;
@@ -75,6 +76,8 @@ pub struct Config {
     pub retention_days: u32,
     pub alerts_topic_arn: String,
     pub sms: SmsSettings,
+    /// Texts to customers go through Twilio (`HANDOFF_SMS_PROVIDER=twilio`), alerts still through SNS.
+    pub twilio: Option<TwilioAccount>,
     pub settings: Settings,
 }
 
@@ -149,15 +152,22 @@ impl Config {
         Self::from_vars(|name| std::env::var(name).ok())
     }
 
-    /// Required: `HANDOFF_TABLE`, `HANDOFF_ALERTS_TOPIC_ARN`. Optional:
-    /// `HANDOFF_RETENTION_DAYS`, `HANDOFF_SMS_SENDER_ID`, `HANDOFF_SMS_ORIGINATION_NUMBER`
-    /// and the business settings of [`settings_from_vars`].
+    /// Required: `HANDOFF_TABLE`, `HANDOFF_ALERTS_TOPIC_ARN`; with
+    /// `HANDOFF_SMS_PROVIDER=twilio` also `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`,
+    /// `TWILIO_FROM_NUMBER`. Optional: `HANDOFF_RETENTION_DAYS`, `HANDOFF_SMS_SENDER_ID`,
+    /// `HANDOFF_SMS_ORIGINATION_NUMBER` and the business settings of [`settings_from_vars`].
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(Self {
             table: required(&var, "HANDOFF_TABLE")?,
             retention_days: number(&var, "HANDOFF_RETENTION_DAYS", 0)?,
             alerts_topic_arn: required(&var, "HANDOFF_ALERTS_TOPIC_ARN")?,
             sms: SmsSettings::from_vars(&var),
+            twilio: TwilioAccount::from_vars(&var).map_err(|e| match e {
+                handoff_twilio::ConfigError::Missing(name) => ConfigError::Missing(name),
+                handoff_twilio::ConfigError::Invalid { name, why } => {
+                    ConfigError::Invalid { name, why }
+                }
+            })?,
             settings: settings_from_vars(&var)?,
         })
     }
@@ -277,8 +287,9 @@ impl Dispatcher {
         Self { service, delivery }
     }
 
-    /// The production wiring: DynamoDB store and SNS delivery from `config`.
-    pub fn from_config(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
+    /// The production wiring: the DynamoDB store, alerts through SNS, and texts
+    /// through SNS or Twilio, from `config`.
+    pub fn from_config(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
         let store = DynamoStore::from_conf(sdk, config.table.clone())
             .with_retention_days(config.retention_days);
         let sns = SnsDelivery::new(
@@ -286,10 +297,24 @@ impl Dispatcher {
             config.alerts_topic_arn.clone(),
             config.sms.clone(),
         );
-        Self::new(
+        let delivery: Arc<dyn Delivery> = match &config.twilio {
+            None => Arc::new(DropRejectedTexts(sns)),
+            Some(account) => {
+                let twilio =
+                    TwilioDelivery::new(account.clone()).map_err(|e| ConfigError::Invalid {
+                        name: "TWILIO_ACCOUNT_SID",
+                        why: format!("cannot build the Twilio client: {e}"),
+                    })?;
+                Arc::new(DropRejectedTexts(RoutedDelivery::new(
+                    Arc::new(sns),
+                    Arc::new(twilio),
+                )))
+            }
+        };
+        Ok(Self::new(
             service(Arc::new(store), config.settings.clone()),
-            Arc::new(DropRejectedTexts(sns)),
-        )
+            delivery,
+        ))
     }
 
     pub fn service(&self) -> &HandoffService {
@@ -422,6 +447,15 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("HANDOFF_RETENTION_DAYS"), "{err}");
+        let err = Config::from_vars(vars(&[
+            ("HANDOFF_TABLE", "t"),
+            ("HANDOFF_ALERTS_TOPIC_ARN", "arn"),
+            ("HANDOFF_SMS_PROVIDER", "twilio"),
+            ("TWILIO_ACCOUNT_SID", "AC123"),
+            ("TWILIO_AUTH_TOKEN", "secret"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("TWILIO_FROM_NUMBER"), "{err}");
     }
 
     #[test]
@@ -442,6 +476,7 @@ mod tests {
         assert_eq!(c.table, "handoff");
         assert_eq!(c.retention_days, 90);
         assert_eq!(c.sms.sender_id, None);
+        assert!(c.twilio.is_none());
         assert_eq!(
             c.settings.console_url.as_deref(),
             Some("https://example.test/console")

@@ -35,7 +35,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         e
     })?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let dispatcher = Arc::new(Dispatcher::from_config(&config, &sdk));
+    let dispatcher = Arc::new(Dispatcher::from_config(&config, &sdk).map_err(|e| {
+        tracing::error!(error = %e, "alert-dispatcher is misconfigured");
+        e
+    })?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let dispatcher = dispatcher.clone();
         async move {

@@ -222,7 +222,13 @@ impl ChatApi {
 
 impl ChatApi {
     /// As configured from the environment (Lambda) or the local runner.
+    /// The Twilio route is on when `TWILIO_AUTH_TOKEN` is configured.
     pub fn from_config(service: Arc<HandoffService>, config: &handoff_http::Config) -> Self {
-        Self::new(service, config.conversation_tokens.clone())
+        Self::new(service, config.conversation_tokens.clone()).with_twilio(
+            TwilioSettings::from_config(
+                config.twilio_auth_token.clone(),
+                config.public_base_url.clone(),
+            ),
+        )
     }
 }

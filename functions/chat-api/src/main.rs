@@ -3,8 +3,6 @@
 use std::sync::Arc;
 
 use chat_api::ChatApi;
-use handoff_core::ports::SystemClock;
-use handoff_core::HandoffService;
 use handoff_dynamodb::DynamoStore;
 use handoff_http::config::ProcessEnv;
 use handoff_http::{Config, Request};
@@ -16,13 +14,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_vars(&ProcessEnv)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::from_env(&sdk)?;
-    let service = Arc::new(HandoffService::new(
-        Arc::new(store),
-        Arc::new(SystemClock),
-        config.catalog.clone(),
-        config.index.clone(),
-        config.settings.clone(),
-    ));
+    let service = Arc::new(config.service(Arc::new(store)));
     let api = Arc::new(ChatApi::from_config(service, &config));
     run(service_fn(move |event: LambdaEvent<Request>| {
         let api = api.clone();

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use handoff_core::auth::{AgentTokens, ConversationTokens, Secret};
 use handoff_core::faq::{FaqCatalog, FaqIndex, Lang};
 use handoff_core::hours::AgentHours;
-use handoff_core::Settings;
+use handoff_core::ports::{ConversationStore, SystemClock};
+use handoff_core::{HandoffService, Settings};
 
 /// The sample catalog of the demo business, used when no catalog is configured.
 pub const SAMPLE_CATALOG: &str = include_str!("../sample-faq.json");
@@ -88,6 +89,17 @@ pub fn load_catalog(path: Option<&str>) -> Result<FaqCatalog, ConfigError> {
 }
 
 impl Config {
+    /// The use cases over `store`, with this configuration and the system clock.
+    pub fn service(&self, store: Arc<dyn ConversationStore>) -> HandoffService {
+        HandoffService::new(
+            store,
+            Arc::new(SystemClock),
+            self.catalog.clone(),
+            self.index.clone(),
+            self.settings.clone(),
+        )
+    }
+
     /// From `HANDOFF_*` variables; `require_secret` is false only for tools that never
     /// issue customer tokens.
     pub fn from_vars(vars: &dyn Vars) -> Result<Config, ConfigError> {

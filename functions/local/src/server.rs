@@ -12,9 +12,9 @@ use axum::response::Response;
 use axum::Router;
 
 use agent_api::AgentApi;
-use chat_api::{ChatApi, TwilioSettings};
+use chat_api::ChatApi;
 use handoff_core::auth::AgentTokens;
-use handoff_core::ports::{ConversationStore, Delivery, SystemClock};
+use handoff_core::ports::{ConversationStore, Delivery};
 use handoff_core::HandoffService;
 use handoff_http::config::{load_catalog, ProcessEnv};
 use handoff_http::{ApiError, Config, MAX_BODY_BYTES};
@@ -61,20 +61,9 @@ pub fn build_app_with(
     let catalog = load_catalog(faq_path.as_deref()).map_err(|e| e.to_string())?;
     let config = Config::with_catalog(&ProcessEnv, catalog, secrets.token_secret)
         .map_err(|e| e.to_string())?;
-    let service = Arc::new(HandoffService::new(
-        store,
-        Arc::new(SystemClock),
-        config.catalog.clone(),
-        config.index.clone(),
-        config.settings.clone(),
-    ));
+    let service = Arc::new(config.service(store));
     Ok(App {
-        chat: ChatApi::new(service.clone(), config.conversation_tokens.clone()).with_twilio(
-            TwilioSettings::from_config(
-                config.twilio_auth_token.clone(),
-                config.public_base_url.clone(),
-            ),
-        ),
+        chat: ChatApi::from_config(service.clone(), &config),
         agent: AgentApi::new(service.clone()),
         agent_tokens: AgentTokens::new(secrets.jwt_secret),
         service,

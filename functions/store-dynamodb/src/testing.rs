@@ -52,7 +52,7 @@ fn start_moto() -> Moto {
     // moto's own `moto_server` serves requests on threads with no lock around the
     // DynamoDB backend, so two conditional writes racing on one item can both pass
     // their condition: real DynamoDB never allows that. The same app is served here
-    // with one request at a time. The shell waits on its stdin, a pipe from this
+    // with one request at a time (SERIAL_MOTO). The shell waits on its stdin, a pipe from this
     // process: when the tests exit the pipe closes and the shell stops the server.
     let child = Command::new("sh")
         .arg("-c")
@@ -71,7 +71,8 @@ fn start_moto() -> Moto {
         panic!(
             "moto (python3 with moto[server]) did not answer on {url}: {e}. Install it with \
              `pip install \"moto[server]\"` for the python3 on PATH, or set HANDOFF_MOTO_URL to a running \
-             moto server (one that handles requests one at a time; see SERIAL_MOTO)"
+             moto server started with `python3 functions/store-dynamodb/moto_serial.py PORT` (plain \
+             `moto_server` lets racing conditional writes both succeed)"
         );
     }
     Moto {
@@ -80,17 +81,9 @@ fn start_moto() -> Moto {
     }
 }
 
-/// moto's server app behind a lock: requests are handled one at a time.
-pub const SERIAL_MOTO: &str = "import sys, threading
-from werkzeug.serving import run_simple
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-app = DomainDispatcherApplication(create_backend_app)
-lock = threading.Lock()
-def serial(environ, start_response):
-    with lock:
-        return list(app(environ, start_response))
-run_simple(\"127.0.0.1\", int(sys.argv[1]), serial, threaded=True)
-";
+/// moto's server app behind a lock: requests are handled one at a time
+/// (`moto_serial.py` beside `src/`; the test runner can start the same file).
+pub const SERIAL_MOTO: &str = include_str!("../moto_serial.py");
 
 fn wait_until_up(url: &str, within: Duration) -> Result<(), String> {
     let start = Instant::now();
