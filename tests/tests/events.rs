@@ -40,6 +40,9 @@ const EXPECTED: &[(&str, u16)] = &[
     ("agent-api/no-claims.json", 401),
     ("agent-api/console.json", 200),
     ("chat-api/twilio-webhook.json", 200),
+    ("alert-dispatcher/dynamodb-insert-alert.json", 0),
+    ("alert-dispatcher/dynamodb-modify.json", 0),
+    ("alert-dispatcher/scheduled-sweep.json", 0),
     ("sms-inbound/faq-ko.json", 0),
     ("sms-inbound/faq-en.json", 0),
     ("sms-inbound/stop.json", 0),
@@ -87,6 +90,11 @@ async fn every_event_runs_through_its_function() {
         let app = demo_app(None).await.unwrap();
         match invoke(&app, function, event).await {
             Ok(out) => {
+                let batch_failures = out["batchItemFailures"].as_array().map_or(0, Vec::len);
+                let failed = out["failed"].as_u64().unwrap_or(0) as usize + batch_failures;
+                if failed > 0 {
+                    failures.push(format!("{name}: {failed} record(s) failed: {out}"));
+                }
                 if expected != 0 {
                     let status = out["statusCode"].as_u64().unwrap_or(0) as u16;
                     if status != expected {

@@ -25,7 +25,7 @@ pub const DEMO_JWT_SECRET: &str = "handoff-demo-jwt-secret-for-events";
 /// The Twilio auth token `events/chat-api/twilio-webhook.json` was signed with.
 pub const DEMO_TWILIO_TOKEN: &str = "handoff-demo-twilio-token";
 
-pub const FUNCTIONS: &[&str] = &["chat-api", "agent-api", "sms-inbound"];
+pub const FUNCTIONS: &[&str] = &["chat-api", "agent-api", "sms-inbound", "alert-dispatcher"];
 
 fn id<T>(r: Result<T, handoff_core::InputError>) -> T {
     // Fixture ids are constants known to be valid.
@@ -127,6 +127,23 @@ pub async fn seed_demo(store: &dyn ConversationStore) -> Result<(), String> {
                 number: 1,
             });
         }
+        // The alert its handoff recorded, which the alert-dispatcher event delivers.
+        let outbox = if status == Status::Queued {
+            vec![OutboxItem {
+                id: format!("alert:{cid}:1"),
+                created_at: t0,
+                item: Outbound::AgentAlert(AgentAlert {
+                    conversation_id: conv_id.clone(),
+                    text: "고객이 상담원을 요청함: \"배송비 얼마예요?\"".into(),
+                    queue: "support".into(),
+                    priority: Priority::Normal,
+                    language: Lang::Ko,
+                    channel,
+                }),
+            }]
+        } else {
+            Vec::new()
+        };
         conv.status = status;
         conv.assigned_to = agent.map(|a| id(AgentId::parse(a)));
         conv.last_seq = messages.len() as u64;
@@ -146,6 +163,7 @@ pub async fn seed_demo(store: &dyn ConversationStore) -> Result<(), String> {
                     expected_version: None,
                 }),
                 messages,
+                outbox,
                 ..Commit::default()
             })
             .await
@@ -163,9 +181,12 @@ pub async fn demo_app(faqs: Option<std::path::PathBuf>) -> Result<App, String> {
         jwt_secret: Secret::new(DEMO_JWT_SECRET.as_bytes().to_vec()).map_err(str::to_string)?,
     };
     let opts = ServeOptions {
-        data: std::env::temp_dir(),
+        // Deliveries of this one invocation go to a file of its own.
+        data: std::env::temp_dir()
+            .join(format!("handoff-invoke-{}", uuid::Uuid::new_v4().simple())),
         faqs,
     };
+    std::fs::create_dir_all(&opts.data).map_err(|e| format!("{}: {e}", opts.data.display()))?;
     let mut app = build_app_with(&opts, store, secrets)?;
     app.chat.twilio = Some(chat_api::TwilioSettings::new(DEMO_TWILIO_TOKEN, None));
     Ok(app)
@@ -198,6 +219,14 @@ pub async fn invoke(app: &App, function: &str, event: Value) -> Result<Value, St
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(serde_json::json!({ "report": report, "outbox": outbox }))
+        }
+        "alert-dispatcher" => {
+            // Delivery goes to the local deliveries file instead of SNS.
+            let dispatcher = alert_dispatcher::Dispatcher::new(
+                app.config.service(app.store.clone()),
+                app.delivery.clone(),
+            );
+            dispatcher.handle(event).await.map_err(|e| e.to_string())
         }
         other => Err(format!(
             "unknown function {other:?}; functions: {}",

@@ -36,6 +36,8 @@ pub struct App {
     pub agent_tokens: AgentTokens,
     pub service: Arc<HandoffService>,
     pub delivery: Arc<dyn Delivery>,
+    pub config: Config,
+    pub store: Arc<dyn ConversationStore>,
 }
 
 pub fn build_app(opts: &ServeOptions, store: Arc<dyn ConversationStore>) -> Result<App, String> {
@@ -61,13 +63,15 @@ pub fn build_app_with(
     let catalog = load_catalog(faq_path.as_deref()).map_err(|e| e.to_string())?;
     let config = Config::with_catalog(&ProcessEnv, catalog, secrets.token_secret)
         .map_err(|e| e.to_string())?;
-    let service = Arc::new(config.service(store));
+    let service = Arc::new(config.service(store.clone()));
     Ok(App {
         chat: ChatApi::from_config(service.clone(), &config),
         agent: AgentApi::new(service.clone()),
         agent_tokens: AgentTokens::new(secrets.jwt_secret),
         service,
         delivery: Arc::new(FileDelivery::new(opts.data.join("deliveries.jsonl"))),
+        config,
+        store,
     })
 }
 
