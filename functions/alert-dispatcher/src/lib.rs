@@ -23,13 +23,11 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use serde::Serialize;
 use serde_json::Value;
 
-use handoff_core::hours::AgentHours;
-use handoff_core::model::{Lang, Outbound, OutboxItem};
+use handoff_core::model::{Outbound, OutboxItem};
 use handoff_core::ports::{Delivery, SystemClock};
-use handoff_core::service::Dispatched;
-use handoff_core::{DeliveryError, HandoffService, Settings};
+use handoff_core::service::{Dispatched, OutboxDispatcher};
+use handoff_core::DeliveryError;
 use handoff_dynamodb::DynamoStore;
-use handoff_faq::{FaqCatalog, FaqIndex};
 use handoff_sns::{SmsSettings, SnsDelivery};
 use handoff_twilio::{RoutedDelivery, TwilioAccount, TwilioDelivery};
 
@@ -78,7 +76,6 @@ pub struct Config {
     pub sms: SmsSettings,
     /// Texts to customers go through Twilio (`HANDOFF_SMS_PROVIDER=twilio`), alerts still through SNS.
     pub twilio: Option<TwilioAccount>,
-    pub settings: Settings,
 }
 
 fn required(
@@ -111,42 +108,6 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-/// The business settings the functions share, from the `HANDOFF_*` variables.
-/// The dispatcher itself only delivers; it reads these so that the service it builds
-/// is configured like the other functions' (same variables and defaults as
-/// `handoff-http`'s configuration, without the FAQ catalog and the token secret, which
-/// delivering does not need).
-pub fn settings_from_vars(var: &impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-    let hours_spec =
-        optional(var, "HANDOFF_AGENT_HOURS").unwrap_or_else(|| "Mon-Fri 09:00-18:00".into());
-    let tz = optional(var, "HANDOFF_TIMEZONE").unwrap_or_else(|| "UTC".into());
-    let hours = AgentHours::parse(&hours_spec, &tz).map_err(|e| ConfigError::Invalid {
-        name: if e.field == "timezone" {
-            "HANDOFF_TIMEZONE"
-        } else {
-            "HANDOFF_AGENT_HOURS"
-        },
-        why: e.message,
-    })?;
-    let business_name = optional(var, "HANDOFF_BUSINESS_NAME").unwrap_or_else(|| "Handoff".into());
-    let public_base_url =
-        optional(var, "PUBLIC_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
-    let console_url = optional(var, "HANDOFF_CONSOLE_URL")
-        .or_else(|| public_base_url.as_ref().map(|b| format!("{b}/console")));
-    Ok(Settings {
-        business_name,
-        business_name_ko: optional(var, "HANDOFF_BUSINESS_NAME_KO"),
-        hours,
-        minutes_per_customer: number(var, "HANDOFF_MINUTES_PER_CUSTOMER", 4)?,
-        queue_name: optional(var, "HANDOFF_QUEUE").unwrap_or_else(|| "support".into()),
-        console_url,
-        answers_url: public_base_url,
-        sms_max_segments: number(var, "HANDOFF_SMS_MAX_SEGMENTS", 3)?,
-        agent_language: Lang::En,
-        earlier_conversations: number(var, "HANDOFF_EARLIER_CONVERSATIONS", 5)?,
-    })
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(|name| std::env::var(name).ok())
@@ -168,42 +129,8 @@ impl Config {
                     ConfigError::Invalid { name, why }
                 }
             })?,
-            settings: settings_from_vars(&var)?,
         })
     }
-}
-
-/// A one-entry catalog: delivering never consults the FAQs, and the dispatcher
-/// should not pay for loading the real catalog at cold start.
-pub fn minimal_catalog() -> FaqCatalog {
-    FaqCatalog {
-        business: handoff_faq::Business {
-            name: "Handoff".into(),
-            name_ko: None,
-            timezone: None,
-            agent_hours: None,
-            languages: vec!["ko".into(), "en".into()],
-            extra: Default::default(),
-        },
-        faqs: vec![handoff_faq::Faq {
-            id: "placeholder".into(),
-            questions: [("en".to_string(), vec!["placeholder".to_string()])].into(),
-            answer: [("en".to_string(), "placeholder".to_string())].into(),
-        }],
-    }
-}
-
-/// The service over `store`, with the minimal catalog.
-pub fn service(store: Arc<DynamoStore>, settings: Settings) -> HandoffService {
-    let catalog = minimal_catalog();
-    let index = FaqIndex::build(&catalog);
-    HandoffService::new(
-        store,
-        Arc::new(SystemClock),
-        Arc::new(catalog),
-        Arc::new(index),
-        settings,
-    )
 }
 
 /// Completes texts that SNS refuses for good (the number opted out or is invalid):
@@ -278,13 +205,13 @@ pub fn outbox_insert(record: &EventRecord) -> Result<Option<OutboxItem>, RecordE
 
 /// The handler: one service and one delivery, built once per cold start.
 pub struct Dispatcher {
-    service: HandoffService,
+    outbox: OutboxDispatcher,
     delivery: Arc<dyn Delivery>,
 }
 
 impl Dispatcher {
-    pub fn new(service: HandoffService, delivery: Arc<dyn Delivery>) -> Self {
-        Self { service, delivery }
+    pub fn new(outbox: OutboxDispatcher, delivery: Arc<dyn Delivery>) -> Self {
+        Self { outbox, delivery }
     }
 
     /// The production wiring: the DynamoDB store, alerts through SNS, and texts
@@ -312,13 +239,13 @@ impl Dispatcher {
             }
         };
         Ok(Self::new(
-            service(Arc::new(store), config.settings.clone()),
+            OutboxDispatcher::new(Arc::new(store), Arc::new(SystemClock)),
             delivery,
         ))
     }
 
-    pub fn service(&self) -> &HandoffService {
-        &self.service
+    pub fn outbox(&self) -> &OutboxDispatcher {
+        &self.outbox
     }
 
     /// Any event: stream records, or a scheduled sweep. The answer is Lambda's
@@ -382,7 +309,7 @@ impl Dispatcher {
         let Some(item) = outbox_insert(record)? else {
             return Ok(Outcome::Ignored);
         };
-        match self.service.dispatch(self.delivery.as_ref(), &item).await? {
+        match self.outbox.dispatch(self.delivery.as_ref(), &item).await? {
             Dispatched::Delivered => Ok(Outcome::Delivered),
             Dispatched::Skipped => Ok(Outcome::Skipped),
         }
@@ -391,7 +318,7 @@ impl Dispatcher {
     /// Delivers pending items (never leased, or whose lease expired).
     pub async fn sweep(&self) -> Result<Summary, HandlerError> {
         let (delivered, failed) = self
-            .service
+            .outbox
             .dispatch_pending(self.delivery.as_ref(), SWEEP_LIMIT)
             .await?;
         if failed > 0 {
@@ -436,13 +363,6 @@ mod tests {
         let err = Config::from_vars(vars(&[
             ("HANDOFF_TABLE", "t"),
             ("HANDOFF_ALERTS_TOPIC_ARN", "arn"),
-            ("HANDOFF_TIMEZONE", "Mars/Base"),
-        ]))
-        .unwrap_err();
-        assert!(err.to_string().contains("HANDOFF_TIMEZONE"), "{err}");
-        let err = Config::from_vars(vars(&[
-            ("HANDOFF_TABLE", "t"),
-            ("HANDOFF_ALERTS_TOPIC_ARN", "arn"),
             ("HANDOFF_RETENTION_DAYS", "ninety"),
         ]))
         .unwrap_err();
@@ -477,10 +397,5 @@ mod tests {
         assert_eq!(c.retention_days, 90);
         assert_eq!(c.sms.sender_id, None);
         assert!(c.twilio.is_none());
-        assert_eq!(
-            c.settings.console_url.as_deref(),
-            Some("https://example.test/console")
-        );
-        assert!(minimal_catalog().validate().is_ok());
     }
 }

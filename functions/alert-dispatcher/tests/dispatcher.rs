@@ -9,6 +9,7 @@ use alert_dispatcher::{Dispatcher, DropRejectedTexts};
 use async_trait::async_trait;
 use handoff_core::model::{Outbound, OutboxItem};
 use handoff_core::ports::{Clock, Commit, ConversationStore, Delivery, ManualClock, SystemClock};
+use handoff_core::service::OutboxDispatcher;
 use handoff_core::DeliveryError;
 use handoff_dynamodb::testing::{self, AccountHeader};
 use handoff_dynamodb::DynamoStore;
@@ -44,7 +45,7 @@ async fn env() -> Env {
 
 impl Env {
     fn dispatcher(&self, clock: Arc<dyn Clock>, delivery: Arc<dyn Delivery>) -> Dispatcher {
-        Dispatcher::new(testing::service(self.store.clone(), clock), delivery)
+        Dispatcher::new(OutboxDispatcher::new(self.store.clone(), clock), delivery)
     }
     fn real(&self) -> Dispatcher {
         self.dispatcher(
@@ -195,17 +196,17 @@ async fn failed_records_are_reported_and_swept_later() {
         "only the failed record is retried"
     );
 
-    // Lambda's retry, while the lease holds: skipped, not failed (the sweep owns it now).
+    // The failed send gave its lease back, so Lambda's retry delivers at once.
     let working = env.dispatcher(clock.clone(), Arc::new(DropRejectedTexts(env.sns.clone())));
-    let response = working.handle(event).await.expect("retry");
+    let response = working.handle(event.clone()).await.expect("retry");
     assert!(failures(&response).is_empty());
-    assert!(env.alerts().is_empty());
+    assert_eq!(env.alerts().len(), 1);
 
+    // Neither a redelivered stream record nor the sweep sends it again.
+    let response = working.handle(event).await.expect("redelivery");
+    assert!(failures(&response).is_empty());
     clock.advance(jiff::SignedDuration::from_secs(61));
     let swept = working.handle(sweep_event()).await.expect("sweep");
-    assert_eq!(swept["delivered"], 1, "{swept}");
-    assert_eq!(env.alerts().len(), 1);
-    let swept = working.handle(sweep_event()).await.expect("sweep again");
     assert_eq!(swept["delivered"], 0, "{swept}");
     assert_eq!(env.alerts().len(), 1, "exactly once");
 }
@@ -221,16 +222,16 @@ impl Delivery for Rejects {
     }
 }
 
-/// Texts SNS rejects for good are completed (logged); rejected alerts fail the record.
+/// Items rejected for good are never retried; a rejected text is only logged, a
+/// rejected alert also fails its record, so it lands in the DLQ and trips the alarm.
 #[tokio::test]
 async fn permanent_rejections() {
     let env = env().await;
     let dispatcher = env.dispatcher(Arc::new(SystemClock), Arc::new(DropRejectedTexts(Rejects)));
-    let service = dispatcher.service();
     let conv = handoff_core::ids::ConversationId::generate();
     let text = OutboxItem {
         id: format!("sms:{conv}:2"),
-        created_at: service.now(),
+        created_at: jiff::Timestamp::now(),
         item: Outbound::CustomerSms {
             conversation_id: conv.clone(),
             to: handoff_core::model::PhoneNumber::from_e164("+821055550000").expect("phone"),
@@ -239,7 +240,7 @@ async fn permanent_rejections() {
     };
     let alert = OutboxItem {
         id: format!("alert:{conv}:1"),
-        created_at: service.now(),
+        created_at: jiff::Timestamp::now(),
         item: Outbound::AgentAlert(handoff_core::model::AgentAlert {
             conversation_id: conv.clone(),
             text: "a".into(),
@@ -268,10 +269,10 @@ async fn permanent_rejections() {
         )
         .await
         .expect("pending");
-    assert_eq!(
-        pending.iter().map(|o| o.id.clone()).collect::<Vec<_>>(),
-        vec![alert.id.clone()],
-        "the text is done, the alert is not"
+    assert!(
+        pending.is_empty(),
+        "neither is retried: {:?}",
+        pending.iter().map(|o| &o.id).collect::<Vec<_>>()
     );
 }
 

@@ -599,6 +599,21 @@ pub async fn outbox_lease_and_complete(store: &Store) {
             .any(|o| o.id == id),
         "outbox: leased is not pending"
     );
+    // A worker whose send failed gives it back: pending and leasable at once.
+    store.release_outbox(&id).await.expect("release");
+    assert!(
+        store
+            .pending_outbox(now, 10_000)
+            .await
+            .expect("p")
+            .iter()
+            .any(|o| o.id == id),
+        "outbox: released is pending"
+    );
+    assert!(
+        store.lease_outbox(&id, now, until).await.expect("lease"),
+        "outbox: released can be leased again"
+    );
     // After the lease runs out (the worker died), it is pending again.
     let later = until.checked_add(SignedDuration::from_secs(1)).expect("t");
     assert!(

@@ -68,4 +68,6 @@ pub enum ServiceError {
     Contended,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
 }

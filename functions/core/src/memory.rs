@@ -273,4 +273,11 @@ impl ConversationStore for MemoryStore {
         }
         Ok(())
     }
+
+    async fn release_outbox(&self, id: &str) -> Result<(), StoreError> {
+        if let Some((_, lease, false)) = self.lock().outbox.get_mut(id) {
+            *lease = None;
+        }
+        Ok(())
+    }
 }

@@ -86,6 +86,9 @@ pub trait ConversationStore: Send + Sync {
         until: Timestamp,
     ) -> Result<bool, StoreError>;
     async fn complete_outbox(&self, id: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Give a leased item back after a failed send, so the next attempt need not wait
+    /// for the lease to run out. A delivered item stays delivered.
+    async fn release_outbox(&self, id: &str) -> Result<(), StoreError>;
 }
 
 /// Sends outbox items: agent alerts and texts to customers' phones.

@@ -11,7 +11,7 @@ use handoff_faq::{FaqCatalog, FaqIndex};
 use handoff_sms::{fit_to_segments, keyword, SmsKeyword};
 
 use crate::auth::Agent;
-use crate::error::{ServiceError, StoreError};
+use crate::error::{DeliveryError, ServiceError, StoreError};
 use crate::hours::AgentHours;
 use crate::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey, MessageId};
 use crate::model::{
@@ -29,6 +29,8 @@ const ATTEMPTS: usize = 40;
 /// Largest conversation read for a packet or summary.
 const TRANSCRIPT_LIMIT: usize = 1000;
 const QUEUE_SCAN: usize = 500;
+/// FAQ answers kept on the conversation for the packet (the transcript has them all).
+const MAX_FAQ_ANSWERS: usize = 20;
 
 /// Business settings, from configuration.
 #[derive(Debug, Clone)]
@@ -163,6 +165,8 @@ struct Change {
     outbox: Vec<OutboxItem>,
     customer: Option<CustomerWrite>,
     now: Timestamp,
+    /// The customer's place in line, when this change hands off.
+    queue: Option<QueueInfo>,
 }
 
 impl Change {
@@ -174,6 +178,7 @@ impl Change {
             outbox: Vec::new(),
             customer: None,
             now,
+            queue: None,
         }
     }
 
@@ -278,13 +283,13 @@ impl HandoffService {
     #[tracing::instrument(skip_all, fields(channel = ?inbound.reply_via))]
     pub async fn receive(&self, inbound: Inbound) -> Result<Received, ServiceError> {
         for _ in 0..ATTEMPTS {
-            let (commit, conv, messages) = self.plan(&inbound).await?;
+            let ((commit, conv, messages), planned_queue) = self.plan(&inbound).await?;
             match self.store.commit(commit).await {
                 Ok(()) => {
-                    let queue = if conv.status == Status::Queued {
-                        Some(self.queue_info(&conv).await?)
-                    } else {
-                        None
+                    let queue = match (conv.status, planned_queue) {
+                        (Status::Queued, Some(q)) => Some(q),
+                        (Status::Queued, None) => Some(self.queue_info(&conv).await?),
+                        _ => None,
                     };
                     let mut messages = messages.into_iter();
                     let customer_message = messages.next();
@@ -348,7 +353,7 @@ impl HandoffService {
     async fn plan(
         &self,
         inbound: &Inbound,
-    ) -> Result<(Commit, Conversation, Vec<Message>), ServiceError> {
+    ) -> Result<((Commit, Conversation, Vec<Message>), Option<QueueInfo>), ServiceError> {
         let now = self.clock.now();
         let text = inbound.text.as_str();
         let lang = handoff_faq::detect_language(text);
@@ -506,7 +511,8 @@ impl HandoffService {
                 }
             }
         }
-        Ok(change.into_commit(inbound.idempotency.as_ref()))
+        let queue = change.queue.take();
+        Ok((change.into_commit(inbound.idempotency.as_ref()), queue))
     }
 
     /// Cut a text for SMS at a sentence boundary within the configured segments.
@@ -546,6 +552,13 @@ impl HandoffService {
                     seq,
                     at: change.now,
                 });
+                // Bounded, so a long conversation's item stays small (DynamoDB: 400 KB).
+                let excess = change
+                    .conv
+                    .faq_answers
+                    .len()
+                    .saturating_sub(MAX_FAQ_ANSWERS);
+                change.conv.faq_answers.drain(..excess);
                 change.conv.bot_misses = 0;
             }
             Triage::Clarify { candidates } => {
@@ -606,6 +619,7 @@ impl HandoffService {
 
         let ahead = self.waiting_ahead(priority, None).await?;
         let info = self.estimate(ahead + 1, now);
+        change.queue = Some(info.clone());
         let notice = match info.opens_at {
             Some(opens) if !info.open_now => {
                 let local = replies::local_time(&self.settings.hours.local(opens), lang);
@@ -1073,8 +1087,47 @@ impl HandoffService {
 
     // ----- outbox ----------------------------------------------------------------
 
+    /// The outbox use cases over this service's store and clock.
+    pub fn outbox(&self) -> OutboxDispatcher {
+        OutboxDispatcher::new(self.store.clone(), self.clock.clone())
+    }
+
+    pub async fn dispatch(
+        &self,
+        delivery: &dyn Delivery,
+        item: &OutboxItem,
+    ) -> Result<Dispatched, ServiceError> {
+        self.outbox().dispatch(delivery, item).await
+    }
+
+    pub async fn dispatch_pending(
+        &self,
+        delivery: &dyn Delivery,
+        limit: usize,
+    ) -> Result<(usize, usize), ServiceError> {
+        self.outbox().dispatch_pending(delivery, limit).await
+    }
+}
+
+/// Delivers outbox items; needs only the store and a clock (no catalog), so the
+/// dispatcher function builds just this.
+pub struct OutboxDispatcher {
+    store: Arc<dyn ConversationStore>,
+    clock: Arc<dyn Clock>,
+}
+
+/// How long a worker holds an item while sending it.
+const OUTBOX_LEASE_SECS: i64 = 60;
+
+impl OutboxDispatcher {
+    pub fn new(store: Arc<dyn ConversationStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
     /// Deliver one outbox item at most once at a time: lease it, send, mark it done.
-    /// A failed send leaves it leased until the lease runs out, then it is retried.
+    /// A transient failure gives the lease back so the next attempt can go at once; a
+    /// permanent one is marked done (it can never succeed) and reported.
+    #[tracing::instrument(skip_all, fields(outbox_id = %item.id))]
     pub async fn dispatch(
         &self,
         delivery: &dyn Delivery,
@@ -1082,7 +1135,7 @@ impl HandoffService {
     ) -> Result<Dispatched, ServiceError> {
         let now = self.clock.now();
         let until = now
-            .checked_add(SignedDuration::from_secs(60))
+            .checked_add(SignedDuration::from_secs(OUTBOX_LEASE_SECS))
             .unwrap_or(now);
         if !self.store.lease_outbox(&item.id, now, until).await? {
             return Ok(Dispatched::Skipped);
@@ -1092,19 +1145,26 @@ impl HandoffService {
                 self.store
                     .complete_outbox(&item.id, self.clock.now())
                     .await?;
-                tracing::info!(outbox_id = %item.id, "delivered");
+                tracing::info!("delivered");
                 Ok(Dispatched::Delivered)
             }
-            Err(e) => {
-                tracing::warn!(outbox_id = %item.id, error = %e, "delivery failed; will retry");
-                Err(ServiceError::Store(StoreError::Unavailable(format!(
-                    "delivery failed: {e}"
-                ))))
+            Err(e @ DeliveryError::Transient(_)) => {
+                tracing::warn!(error = %e, "delivery failed; will retry");
+                self.store.release_outbox(&item.id).await?;
+                Err(ServiceError::Delivery(e))
+            }
+            Err(e @ DeliveryError::Permanent(_)) => {
+                tracing::error!(error = %e, "delivery rejected for good; not retrying");
+                self.store
+                    .complete_outbox(&item.id, self.clock.now())
+                    .await?;
+                Err(ServiceError::Delivery(e))
             }
         }
     }
 
-    /// Deliver what is pending (the local server's loop, and a sweeper in AWS).
+    /// Deliver what is pending (the local server's loop, and the sweep in AWS):
+    /// (delivered, failed).
     pub async fn dispatch_pending(
         &self,
         delivery: &dyn Delivery,
@@ -1116,7 +1176,8 @@ impl HandoffService {
             match self.dispatch(delivery, item).await {
                 Ok(Dispatched::Delivered) => delivered += 1,
                 Ok(Dispatched::Skipped) => {}
-                Err(_) => failed += 1,
+                Err(ServiceError::Delivery(_)) => failed += 1,
+                Err(e) => return Err(e),
             }
         }
         Ok((delivered, failed))

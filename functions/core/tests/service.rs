@@ -330,12 +330,7 @@ async fn urgent_handoffs_jump_the_queue_and_alerts_go_out_once() {
     *delivery.fail_next.lock().unwrap() = 1;
     let (ok, failed) = h.service.dispatch_pending(&delivery, 10).await.unwrap();
     assert_eq!((ok, failed), (1, 1), "one alert failed once");
-    // Nothing is redelivered while the failed one's lease runs; after it expires, it goes out.
-    assert_eq!(
-        h.service.dispatch_pending(&delivery, 10).await.unwrap(),
-        (0, 0)
-    );
-    h.clock.advance(jiff::SignedDuration::from_secs(61));
+    // The failed one gave its lease back: the next pass delivers it, and only it.
     assert_eq!(
         h.service.dispatch_pending(&delivery, 10).await.unwrap(),
         (1, 0)
@@ -538,6 +533,28 @@ async fn withdrawing_returns_to_the_bot() {
         .unwrap()
         .queued
         .is_empty());
+}
+
+#[tokio::test]
+async fn a_permanently_rejected_item_is_not_retried() {
+    struct Refuses;
+    #[async_trait]
+    impl Delivery for Refuses {
+        async fn deliver(&self, _: &OutboxItem) -> Result<(), DeliveryError> {
+            Err(DeliveryError::Permanent("invalid parameter".into()))
+        }
+    }
+    let h = harness();
+    h.service.receive(web(None, "상담원")).await.unwrap();
+    assert_eq!(
+        h.service.dispatch_pending(&Refuses, 10).await.unwrap(),
+        (0, 1)
+    );
+    h.clock.advance(jiff::SignedDuration::from_secs(3600));
+    assert_eq!(
+        h.service.dispatch_pending(&Refuses, 10).await.unwrap(),
+        (0, 0)
+    );
 }
 
 #[tokio::test]

@@ -75,6 +75,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Contended => {
                 ApiError::new(409, "busy", "the conversation is changing; try again")
             }
+            ServiceError::Delivery(err) => {
+                tracing::error!(error = %err, "delivery failure");
+                ApiError::new(503, "unavailable", "temporarily unavailable; try again")
+            }
             ServiceError::Store(err) => {
                 // Details go to the log, never to the client.
                 tracing::error!(error = %err, "store failure");

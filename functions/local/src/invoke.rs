@@ -222,10 +222,8 @@ pub async fn invoke(app: &App, function: &str, event: Value) -> Result<Value, St
         }
         "alert-dispatcher" => {
             // Delivery goes to the local deliveries file instead of SNS.
-            let dispatcher = alert_dispatcher::Dispatcher::new(
-                app.config.service(app.store.clone()),
-                app.delivery.clone(),
-            );
+            let dispatcher =
+                alert_dispatcher::Dispatcher::new(app.service.outbox(), app.delivery.clone());
             dispatcher.handle(event).await.map_err(|e| e.to_string())
         }
         other => Err(format!(

@@ -339,4 +339,7 @@ impl ConversationStore for DownStore {
     async fn complete_outbox(&self, _: &str, _: Timestamp) -> Result<(), StoreError> {
         down()
     }
+    async fn release_outbox(&self, _: &str) -> Result<(), StoreError> {
+        down()
+    }
 }

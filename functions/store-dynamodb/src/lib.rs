@@ -913,4 +913,31 @@ impl ConversationStore for DynamoStore {
             Err(e) => Err(sdk_error("UpdateItem", e)),
         }
     }
+
+    async fn release_outbox(&self, id: &str) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::outbox(id)))
+            .key(keys::SK, s(keys::META))
+            .update_expression("REMOVE #lu")
+            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#da)")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#lu", keys::LEASED_UNTIL)
+            .expression_attribute_names("#da", keys::DELIVERED_AT)
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            // Delivered meanwhile, or unknown: nothing to give back.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
 }

@@ -649,4 +649,17 @@ impl ConversationStore for SqliteStore {
         })
         .await
     }
+
+    async fn release_outbox(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.run(move |c| {
+            c.prepare_cached(
+                "UPDATE outbox SET leased_until_ms = NULL WHERE id = ?1 AND delivered_at_ms IS NULL",
+            )
+            .and_then(|mut s| s.execute(params![id]))
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
 }
