@@ -76,6 +76,8 @@ pub struct Config {
     pub sms: SmsSettings,
     /// Texts to customers go through Twilio (`HANDOFF_SMS_PROVIDER=twilio`), alerts still through SNS.
     pub twilio: Option<TwilioAccount>,
+    /// The agent console, for links in alerts: `HANDOFF_CONSOLE_URL`, else `PUBLIC_BASE_URL` + `/console`.
+    pub console_url: Option<String>,
 }
 
 fn required(
@@ -123,6 +125,10 @@ impl Config {
             retention_days: number(&var, "HANDOFF_RETENTION_DAYS", 0)?,
             alerts_topic_arn: required(&var, "HANDOFF_ALERTS_TOPIC_ARN")?,
             sms: SmsSettings::from_vars(&var),
+            console_url: optional(&var, "HANDOFF_CONSOLE_URL").or_else(|| {
+                optional(&var, "PUBLIC_BASE_URL")
+                    .map(|b| format!("{}/console", b.trim_end_matches('/')))
+            }),
             twilio: TwilioAccount::from_vars(&var).map_err(|e| match e {
                 handoff_twilio::ConfigError::Missing(name) => ConfigError::Missing(name),
                 handoff_twilio::ConfigError::Invalid { name, why } => {
@@ -223,7 +229,8 @@ impl Dispatcher {
             aws_sdk_sns::Client::new(sdk),
             config.alerts_topic_arn.clone(),
             config.sms.clone(),
-        );
+        )
+        .with_console_url(config.console_url.clone());
         let delivery: Arc<dyn Delivery> = match &config.twilio {
             None => Arc::new(DropRejectedTexts(sns)),
             Some(account) => {

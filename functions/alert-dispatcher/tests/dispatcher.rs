@@ -133,7 +133,7 @@ async fn real_stream_records_publish_once() {
         alerts[0][1]
             .as_str()
             .expect("text")
-            .contains(&format!("#{id}")),
+            .contains(&format!("#c/{id}")),
         "links the conversation: {}",
         alerts[0][1]
     );
@@ -243,6 +243,7 @@ async fn permanent_rejections() {
         created_at: jiff::Timestamp::now(),
         item: Outbound::AgentAlert(handoff_core::model::AgentAlert {
             conversation_id: conv.clone(),
+            link: None,
             text: "a".into(),
             queue: "support".into(),
             priority: handoff_core::model::Priority::Normal,

@@ -194,6 +194,7 @@ pub async fn stale_version_conflicts_and_writes_nothing(store: &Store) {
         created_at: at(3),
         item: Outbound::AgentAlert(AgentAlert {
             conversation_id: conv.id.clone(),
+            link: None,
             text: "t".into(),
             queue: "support".into(),
             priority: Priority::Normal,

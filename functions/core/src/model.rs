@@ -337,12 +337,35 @@ pub struct IdempotencyRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentAlert {
     pub conversation_id: ConversationId,
-    /// SMS-length: reason, summary and link.
+    /// Reason and summary, one line.
     pub text: String,
+    /// The conversation in the agent console, when the console's URL is known here;
+    /// otherwise the delivery adds it from its own configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
     pub queue: String,
     pub priority: Priority,
     pub language: Lang,
     pub channel: Channel,
+}
+
+impl AgentAlert {
+    /// Where the console opens this conversation.
+    pub fn console_link(console_url: &str, id: &ConversationId) -> String {
+        format!("{}#c/{id}", console_url.trim_end_matches('/'))
+    }
+
+    /// The message as agents get it (SMS or e-mail): text, then the link.
+    pub fn message(&self, console_url: Option<&str>) -> String {
+        let link = self
+            .link
+            .clone()
+            .or_else(|| console_url.map(|u| Self::console_link(u, &self.conversation_id)));
+        match link {
+            Some(l) => format!("{} {l}", self.text),
+            None => self.text.clone(),
+        }
+    }
 }
 
 /// Something to send after a commit, recorded in the same write so a crash between

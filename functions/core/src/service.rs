@@ -632,21 +632,21 @@ impl HandoffService {
         let link = self
             .settings
             .console_url
-            .as_ref()
-            .map(|u| format!(" {}#{}", u.trim_end_matches('/'), change.conv.id))
-            .unwrap_or_default();
+            .as_deref()
+            .map(|u| AgentAlert::console_link(u, &change.conv.id));
         let marker = if priority == Priority::High {
             "[!] "
         } else {
             ""
         };
-        let alert_text = format!("{marker}{summary}{link}");
+        let alert_text = format!("{marker}{summary}");
         change.outbox.push(OutboxItem {
             id: format!("alert:{}:{number}", change.conv.id),
             created_at: now,
             item: Outbound::AgentAlert(AgentAlert {
                 conversation_id: change.conv.id.clone(),
                 text: alert_text,
+                link,
                 queue: self.settings.queue_name.clone(),
                 priority,
                 language: lang,

@@ -346,7 +346,13 @@ async fn urgent_handoffs_jump_the_queue_and_alerts_go_out_once() {
         .find(|a| a.priority == Priority::High)
         .unwrap();
     assert!(urgent_alert.text.starts_with("[!]"));
-    assert!(urgent_alert.text.contains("https://shop.example/console#"));
+    assert_eq!(
+        urgent_alert.link.as_deref(),
+        Some(format!("https://shop.example/console#c/{}", urgent.conversation.id).as_str())
+    );
+    assert!(urgent_alert
+        .message(None)
+        .ends_with(urgent_alert.link.as_deref().unwrap()));
     assert!(urgent_alert.text.chars().count() <= 160, "SMS-length alert");
     assert_eq!(urgent_alert.channel, Channel::Web);
 }

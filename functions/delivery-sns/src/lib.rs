@@ -42,6 +42,8 @@ pub struct SnsDelivery {
     client: Client,
     topic_arn: String,
     sms: SmsSettings,
+    /// Agent console URL, for alerts whose link was not known when they were recorded.
+    console_url: Option<String>,
 }
 
 fn attr(value: &str) -> Result<MessageAttributeValue, DeliveryError> {
@@ -123,7 +125,14 @@ impl SnsDelivery {
             client,
             topic_arn,
             sms,
+            console_url: None,
         }
+    }
+
+    /// Alerts link to the conversation in this console.
+    pub fn with_console_url(mut self, console_url: Option<String>) -> Self {
+        self.console_url = console_url;
+        self
     }
 
     pub fn topic_arn(&self) -> &str {
@@ -146,7 +155,7 @@ impl SnsDelivery {
         self.client
             .publish()
             .topic_arn(&self.topic_arn)
-            .message(&a.text)
+            .message(a.message(self.console_url.as_deref()))
             .message_attributes("queue", attr(&a.queue)?)
             .message_attributes("priority", attr(a.priority.as_str())?)
             .message_attributes("language", attr(a.language.code())?)

@@ -56,6 +56,7 @@ fn alert(conversation: &ConversationId, n: u32, text: &str) -> OutboxItem {
         created_at: jiff::Timestamp::now(),
         item: Outbound::AgentAlert(AgentAlert {
             conversation_id: conversation.clone(),
+            link: None,
             text: text.into(),
             queue: "support".into(),
             priority: Priority::High,

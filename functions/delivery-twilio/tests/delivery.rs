@@ -163,6 +163,7 @@ fn alert_item() -> OutboxItem {
         created_at: "2026-11-23T01:00:00Z".parse().unwrap(),
         item: Outbound::AgentAlert(AgentAlert {
             conversation_id: conv(),
+            link: None,
             text: "고객이 상담원을 요청함".into(),
             queue: "support".into(),
             priority: Priority::Normal,

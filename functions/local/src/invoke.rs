@@ -134,6 +134,7 @@ pub async fn seed_demo(store: &dyn ConversationStore) -> Result<(), String> {
                 created_at: t0,
                 item: Outbound::AgentAlert(AgentAlert {
                     conversation_id: conv_id.clone(),
+                    link: None,
                     text: "고객이 상담원을 요청함: \"배송비 얼마예요?\"".into(),
                     queue: "support".into(),
                     priority: Priority::Normal,
