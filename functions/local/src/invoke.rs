@@ -50,10 +50,20 @@ fn msg(conv: &ConversationId, seq: u64, from: Role, text: &str, channel: Channel
     }
 }
 
+/// (conversation, customer, status, assigned agent, customer phone, channel)
+type DemoSpec = (
+    &'static str,
+    &'static str,
+    Status,
+    Option<&'static str>,
+    Option<&'static str>,
+    Channel,
+);
+
 /// The demo conversations the event files refer to.
 pub async fn seed_demo(store: &dyn ConversationStore) -> Result<(), String> {
     let t0 = at("2026-11-23T01:00:00Z");
-    let specs: [(&str, &str, Status, Option<&str>, Option<&str>, Channel); 3] = [
+    let specs: [DemoSpec; 3] = [
         (
             "c_demo_bot",
             "u_demo_web",
