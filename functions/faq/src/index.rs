@@ -180,6 +180,11 @@ impl FaqIndex {
         let k = p.calib_folds;
         let n_ex: usize = catalog.faqs.iter().map(|f| f.all_questions().count()).sum();
         let run_folds = if n_ex > p.calib_full_max { 1 } else { k };
+        // Too few examples to hold out enough: the result would be the default anyway,
+        // so skip the sub-builds (they are most of a small catalog's cold start).
+        if run_folds == k && n_ex < p.calib_min_held {
+            return p.margin_min;
+        }
         let mut sub_params = p.clone();
         sub_params.calib_wrong = 0.0;
         // (margin, correct) of held-out examples that pass the score floor;

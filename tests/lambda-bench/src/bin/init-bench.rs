@@ -36,6 +36,7 @@ fn usage() -> &'static str {
 fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = root.canonicalize().unwrap_or(root);
     let mut args = Args {
         runs: 20,
         bins: Vec::new(),
