@@ -392,3 +392,60 @@ async fn request_budget() {
     assert!(handoff_cost.writes() <= 1, "{handoff_cost}");
     assert_eq!(handoff_cost.get("Scan"), 0);
 }
+
+/// Twenty texts from one number arriving at once (the customer's first ones: the
+/// customer, phone lookup and conversation are all created by the race) end up in one
+/// conversation, in order, none lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_texts_at_once_from_one_number() {
+    use handoff_core::model::{MessageText, Role};
+    use handoff_core::service::{Inbound, Origin, ReplyVia};
+    use handoff_core::sms::{Country, PhoneNumber};
+
+    let (store, _account) = common::store().await;
+    let store = Arc::new(store);
+    let service = Arc::new(common::service(store.clone(), Arc::new(SystemClock)));
+    let phone = PhoneNumber::parse("010-4444-5555", Country::KR).expect("phone");
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let service = service.clone();
+        let phone = phone.clone();
+        tasks.push(tokio::spawn(async move {
+            service
+                .receive(Inbound {
+                    origin: Origin::Sms { phone },
+                    text: MessageText::parse(&format!("배송비가 얼마예요? {i}")).expect("text"),
+                    idempotency: Some(handoff_core::ids::IdempotencyKey::sms(
+                        "sns",
+                        &format!("burst-{i}"),
+                    )),
+                    reply_via: ReplyVia::SmsOutbox,
+                })
+                .await
+        }));
+    }
+    let mut conversations = std::collections::HashSet::new();
+    for t in tasks {
+        conversations.insert(t.await.expect("join").expect("receive").conversation.id);
+    }
+    assert_eq!(conversations.len(), 1, "one conversation per customer");
+    let id = conversations.into_iter().next().expect("id");
+    let messages = store.messages(&id, 0, 1000).await.expect("messages");
+    let from_customer: Vec<_> = messages
+        .iter()
+        .filter(|m| m.from == Role::Customer)
+        .collect();
+    assert_eq!(from_customer.len(), 20, "none lost");
+    let seqs: Vec<u64> = messages.iter().map(|m| m.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "in order, gapless"
+    );
+    let customer = store
+        .customer_by_phone(&phone)
+        .await
+        .expect("read")
+        .expect("customer");
+    assert_eq!(customer.open_conversation, Some(id));
+}
