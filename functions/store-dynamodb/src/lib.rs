@@ -574,6 +574,38 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// The records of one partition of a secondary index, in its sort order
+    /// (`forward`) or reversed, at most `limit`.
+    async fn list_index<T: DeserializeOwned>(
+        &self,
+        index: &'static str,
+        pk_attribute: &'static str,
+        pk: AttributeValue,
+        forward: bool,
+        limit: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let names = [("#pk", pk_attribute)];
+        let items = self
+            .query(
+                Query {
+                    index: Some(index),
+                    key_condition: "#pk = :pk",
+                    filter: None,
+                    names: &names,
+                    values: vec![(":pk", pk)],
+                    forward,
+                },
+                limit,
+            )
+            .await?;
+        items.iter().map(data).collect()
+    }
+}
+
 struct Query<'a> {
     index: Option<&'static str>,
     key_condition: &'a str,
@@ -744,23 +776,8 @@ impl ConversationStore for DynamoStore {
     }
 
     async fn queue(&self, limit: usize) -> Result<Vec<Conversation>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .query(
-                Query {
-                    index: Some(keys::GSI1),
-                    key_condition: "#pk = :pk",
-                    filter: None,
-                    names: &[("#pk", keys::GSI1PK)],
-                    values: vec![(":pk", s(keys::QUEUE))],
-                    forward: true,
-                },
-                limit,
-            )
-            .await?;
-        items.iter().map(data).collect()
+        self.list_index(keys::GSI1, keys::GSI1PK, s(keys::QUEUE), true, limit)
+            .await
     }
 
     async fn assigned_to(
@@ -768,23 +785,14 @@ impl ConversationStore for DynamoStore {
         agent: &AgentId,
         limit: usize,
     ) -> Result<Vec<Conversation>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .query(
-                Query {
-                    index: Some(keys::GSI2),
-                    key_condition: "#pk = :pk",
-                    filter: None,
-                    names: &[("#pk", keys::GSI2PK)],
-                    values: vec![(":pk", s(keys::agent(agent.as_str())))],
-                    forward: false,
-                },
-                limit,
-            )
-            .await?;
-        items.iter().map(data).collect()
+        self.list_index(
+            keys::GSI2,
+            keys::GSI2PK,
+            s(keys::agent(agent.as_str())),
+            false,
+            limit,
+        )
+        .await
     }
 
     async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
@@ -806,23 +814,14 @@ impl ConversationStore for DynamoStore {
         id: &CustomerId,
         limit: usize,
     ) -> Result<Vec<Conversation>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .query(
-                Query {
-                    index: Some(keys::GSI3),
-                    key_condition: "#pk = :pk",
-                    filter: None,
-                    names: &[("#pk", keys::GSI3PK)],
-                    values: vec![(":pk", s(keys::customer(id.as_str())))],
-                    forward: false,
-                },
-                limit,
-            )
-            .await?;
-        items.iter().map(data).collect()
+        self.list_index(
+            keys::GSI3,
+            keys::GSI3PK,
+            s(keys::customer(id.as_str())),
+            false,
+            limit,
+        )
+        .await
     }
 
     async fn pending_outbox(
