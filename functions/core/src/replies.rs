@@ -111,8 +111,28 @@ pub fn queued_open(position: usize, wait_seconds: u64, lang: Lang) -> String {
     }
 }
 
+/// Agent hours as customers read them: the configured spec, with Korean day names.
+pub fn hours(spec: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => spec.to_string(),
+        Lang::Ko if spec.trim() == "24/7" => "연중무휴 24시간".to_string(),
+        Lang::Ko => [
+            ("Mon", "월"),
+            ("Tue", "화"),
+            ("Wed", "수"),
+            ("Thu", "목"),
+            ("Fri", "금"),
+            ("Sat", "토"),
+            ("Sun", "일"),
+        ]
+        .iter()
+        .fold(spec.to_string(), |s, (en, ko)| s.replace(en, ko)),
+    }
+}
+
 /// The handoff notice outside agent hours: when a person will answer, kept by the queue order.
 pub fn queued_closed(hours_spec: &str, opens: &str, lang: Lang) -> String {
+    let hours_spec = hours(hours_spec, lang);
     match lang {
         Lang::Ko => format!(
             "지금은 상담 시간이 아니에요 (상담 시간: {hours_spec}). 상담원이 {opens}부터 순서대로 답변드릴게요. 대화 내용은 그대로 전달되니 다시 설명하지 않으셔도 돼요."
@@ -166,6 +186,7 @@ pub fn sms_follow_up(masked_phone: &str, lang: Lang) -> String {
 }
 
 pub fn sms_help(business: &str, hours_spec: &str, lang: Lang) -> String {
+    let hours_spec = hours(hours_spec, lang);
     match lang {
         Lang::Ko => format!("{business}: 상담 시간 {hours_spec}. 상담원 연결은 0 또는 '상담원', 수신거부는 STOP을 보내 주세요."),
         Lang::En => format!("{business}: agents {hours_spec}. Reply 0 or AGENT for a person, STOP to opt out."),
@@ -206,6 +227,19 @@ mod tests {
         assert!(clarify(&[], Lang::En).contains("agent"));
         assert!(clarify(&["How much is shipping?".into()], Lang::En)
             .contains("• How much is shipping?"));
+    }
+
+    #[test]
+    fn hours_read_in_the_customer_language() {
+        assert_eq!(
+            hours("Mon-Fri 09:00-18:00, Sat 10:00-14:00", Lang::Ko),
+            "월-금 09:00-18:00, 토 10:00-14:00"
+        );
+        assert_eq!(
+            hours("Mon-Fri 09:00-18:00", Lang::En),
+            "Mon-Fri 09:00-18:00"
+        );
+        assert!(queued_closed("Mon-Fri 09:00-18:00", "x", Lang::Ko).contains("월-금"));
     }
 
     #[test]
