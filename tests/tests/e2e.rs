@@ -71,6 +71,21 @@ impl TestApp {
         let r = req.send().await.unwrap();
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
+    /// The customer's view: status and messages after `after`.
+    async fn messages(&self, id: &str, token: &str, after: Option<u64>) -> (StatusCode, Value) {
+        let query = after.map(|a| format!("?after={a}")).unwrap_or_default();
+        let r = self
+            .client
+            .get(format!(
+                "{}/v1/chat/conversations/{id}/messages{query}",
+                self.base
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
     async fn agent(
         &self,
         method: &str,
@@ -162,19 +177,7 @@ async fn the_readme_walkthrough() {
     assert_eq!(status, 201, "{m}");
 
     // The customer sees the reply.
-    let r: Value = app
-        .client
-        .get(format!(
-            "{}/v1/chat/conversations/{id}/messages?after=4",
-            app.base
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, r) = app.messages(&id, &token, Some(4)).await;
     assert_eq!(r["status"], "assigned");
     let texts: Vec<&str> = r["messages"]
         .as_array()
@@ -267,16 +270,7 @@ async fn bad_input_gets_a_clear_4xx_and_nothing_is_stored() {
     assert_eq!(status, 401);
     // Nothing was stored by the rejected requests: the conversation has only the first exchange.
     let token = r["token"].as_str().unwrap();
-    let m: Value = app
-        .client
-        .get(format!("{}/v1/chat/conversations/{id}/messages", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, m) = app.messages(id, token, None).await;
     assert_eq!(m["messages"].as_array().unwrap().len(), 2);
     // Agents without a valid token are refused; unknown conversations are 404.
     let r = app
@@ -318,16 +312,9 @@ async fn a_retried_send_is_answered_once_over_http() {
     assert_eq!(first["conversation_id"], second["conversation_id"]);
     assert_eq!(first["replies"], second["replies"]);
     let id = first["conversation_id"].as_str().unwrap();
-    let m: Value = app
-        .client
-        .get(format!("{}/v1/chat/conversations/{id}/messages", app.base))
-        .bearer_auth(first["token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, m) = app
+        .messages(id, first["token"].as_str().unwrap(), None)
+        .await;
     assert_eq!(m["messages"].as_array().unwrap().len(), 2);
 }
 
@@ -342,18 +329,8 @@ async fn conversations_survive_a_restart() {
     drop(app);
     // A second server on the same data directory: same secrets, same store.
     let again = spawn_app_in(data).await;
-    let m = again
-        .client
-        .get(format!(
-            "{}/v1/chat/conversations/{id}/messages",
-            again.base
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(m.status(), 200);
-    let v: Value = m.json().await.unwrap();
+    let (status, v) = again.messages(&id, &token, None).await;
+    assert_eq!(status, 200);
     assert_eq!(v["status"], "queued");
 }
 

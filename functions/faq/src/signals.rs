@@ -198,8 +198,8 @@ const EN_AGENT_NOT: &[&str] = &[
     "license",
     "licence",
 ];
-/// Someone to talk to: needs a contact verb.
-const EN_SOMEONE: &[&str] = &[
+/// Someone to talk to: needs a contact verb. A person...
+const EN_PERSON: &[&str] = &[
     "someone",
     "somebody",
     "somone",
@@ -216,6 +216,9 @@ const EN_SOMEONE: &[&str] = &[
     "supervisor",
     "agent",
     "agents",
+];
+/// ...or a team, which counts only with talking verbs (see `wants_human`).
+const EN_TEAM: &[&str] = &[
     "customer service",
     "customer support",
     "customer care",
@@ -317,27 +320,11 @@ pub fn wants_human(text: &str) -> bool {
             return true;
         }
     }
-    if m.has_any_phrase(EN_SOMEONE) && m.has_any_phrase(EN_CONTACT) && !en_hours {
+    let person = m.has_any_phrase(EN_PERSON);
+    if (person || m.has_any_phrase(EN_TEAM)) && m.has_any_phrase(EN_CONTACT) && !en_hours {
         // "customer service" counts only with talking verbs: "contact customer
         // support" is usually a question about channels.
-        let only_cs = !m.has_any_phrase(&[
-            "someone",
-            "somebody",
-            "somone",
-            "someome",
-            "anyone",
-            "anybody",
-            "person",
-            "people",
-            "assistant",
-            "assistgant",
-            "staff",
-            "employee",
-            "manager",
-            "supervisor",
-            "agent",
-            "agents",
-        ]);
+        let only_cs = !person;
         if !only_cs
             || m.has_any_phrase(&[
                 "talk",

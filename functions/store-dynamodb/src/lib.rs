@@ -575,6 +575,18 @@ impl DynamoStore {
 }
 
 impl DynamoStore {
+    /// An UpdateItem on one outbox item.
+    fn outbox_update(
+        &self,
+        id: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::outbox(id)))
+            .key(keys::SK, s(keys::META))
+    }
+
     /// The records of one partition of a secondary index, in its sort order
     /// (`forward`) or reversed, at most `limit`.
     async fn list_index<T: DeserializeOwned>(
@@ -603,6 +615,22 @@ impl DynamoStore {
             )
             .await?;
         items.iter().map(data).collect()
+    }
+}
+
+/// Sends a conditional UpdateItem: false when its condition did not hold.
+async fn conditional_update(
+    req: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+) -> Result<bool, StoreError> {
+    match req.send().await {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(sdk_error("UpdateItem", e)),
     }
 }
 
@@ -854,12 +882,8 @@ impl ConversationStore for DynamoStore {
         now: Timestamp,
         until: Timestamp,
     ) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::outbox(id)))
-            .key(keys::SK, s(keys::META))
+        let req = self
+            .outbox_update(id)
             .update_expression("SET #lu = :until")
             .condition_expression(
                 "attribute_exists(#pk) AND attribute_not_exists(#da) AND (attribute_not_exists(#lu) OR #lu <= :now)",
@@ -868,28 +892,13 @@ impl ConversationStore for DynamoStore {
             .expression_attribute_names("#lu", keys::LEASED_UNTIL)
             .expression_attribute_names("#da", keys::DELIVERED_AT)
             .expression_attribute_values(":until", n(until.as_millisecond()))
-            .expression_attribute_values(":now", n(now.as_millisecond()))
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+            .expression_attribute_values(":now", n(now.as_millisecond()));
+        conditional_update(req).await
     }
 
     async fn complete_outbox(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::outbox(id)))
-            .key(keys::SK, s(keys::META))
+        let req = self
+            .outbox_update(id)
             // Leaving the sparse index: a delivered item is never pending again.
             .update_expression("SET #da = :at REMOVE #g1pk, #g1sk")
             .condition_expression("attribute_exists(#pk)")
@@ -897,46 +906,20 @@ impl ConversationStore for DynamoStore {
             .expression_attribute_names("#da", keys::DELIVERED_AT)
             .expression_attribute_names("#g1pk", keys::GSI1PK)
             .expression_attribute_names("#g1sk", keys::GSI1SK)
-            .expression_attribute_values(":at", n(at.as_millisecond()))
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(()),
-            // Gone (expired): nothing left to complete.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+            .expression_attribute_values(":at", n(at.as_millisecond()));
+        // Gone (expired): nothing left to complete.
+        conditional_update(req).await.map(|_| ())
     }
 
     async fn release_outbox(&self, id: &str) -> Result<(), StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::outbox(id)))
-            .key(keys::SK, s(keys::META))
+        let req = self
+            .outbox_update(id)
             .update_expression("REMOVE #lu")
             .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#da)")
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_names("#lu", keys::LEASED_UNTIL)
-            .expression_attribute_names("#da", keys::DELIVERED_AT)
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(()),
-            // Delivered meanwhile, or unknown: nothing to give back.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
-        }
+            .expression_attribute_names("#da", keys::DELIVERED_AT);
+        // Delivered meanwhile, or unknown: nothing to give back.
+        conditional_update(req).await.map(|_| ())
     }
 }
