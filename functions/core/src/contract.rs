@@ -71,18 +71,37 @@ fn update(conv: &Conversation, messages: Vec<Message>) -> Commit {
 
 fn queued(customer: &CustomerId, priority: Priority, waited_from: i64) -> Conversation {
     let mut c = conversation(customer);
-    c.status = Status::Queued;
-    c.handoff = Some(Handoff {
-        reason: if priority == Priority::High {
-            HandoffReason::Threat
-        } else {
-            HandoffReason::CustomerAsked
-        },
-        priority,
-        requested_at: at(waited_from),
-        summary: "s".into(),
-        number: 1,
-    });
+    let reason = if priority == Priority::High {
+        HandoffReason::Threat
+    } else {
+        HandoffReason::CustomerAsked
+    };
+    c.queue(reason, "s".into(), at(waited_from))
+        .expect("fixture: queue");
+    c
+}
+
+fn agent(id: &str) -> AgentId {
+    AgentId::parse(id).expect("fixture: agent id")
+}
+
+/// `conv` claimed by `agent`.
+fn claimed(conv: &Conversation, agent: &AgentId) -> Conversation {
+    let mut c = conv.clone();
+    c.claim(agent).expect("fixture: claim");
+    c
+}
+
+/// Assigned to `agent`, then (when `resolve`) resolved by them.
+fn assigned(customer: &CustomerId, agent: &AgentId, resolve: bool) -> Conversation {
+    let mut c = claimed(&queued(customer, Priority::Normal, 0), agent);
+    if resolve {
+        c.resolve(&crate::auth::Agent {
+            id: agent.clone(),
+            supervisor: false,
+        })
+        .expect("fixture: resolve");
+    }
     c
 }
 
@@ -351,9 +370,7 @@ pub async fn queue_order_and_membership(store: &Store) {
         "queue: priority then waiting time"
     );
     // Claiming takes it out of the queue.
-    let mut claimed = high_new.clone();
-    claimed.status = Status::Assigned;
-    claimed.assigned_to = Some(AgentId::parse("agent-q").expect("id"));
+    let mut claimed = claimed(&high_new, &agent("agent-q"));
     claimed.version += 1;
     store
         .commit(Commit {
@@ -375,16 +392,13 @@ pub async fn queue_order_and_membership(store: &Store) {
 pub async fn assigned_listing(store: &Store) {
     let agent = AgentId::parse(&format!("agent-{}", uuid::Uuid::new_v4().simple())).expect("id");
     let cust = CustomerId::generate();
-    let mut a = conversation(&cust);
-    a.status = Status::Assigned;
-    a.assigned_to = Some(agent.clone());
+    let mut a = assigned(&cust, &agent, false);
     a.updated_at = at(10);
     let mut b = a.clone();
     b.id = ConversationId::generate();
     b.updated_at = at(20);
-    let mut resolved = a.clone();
-    resolved.id = ConversationId::generate();
-    resolved.status = Status::Resolved;
+    let mut resolved = assigned(&cust, &agent, true);
+    resolved.updated_at = at(10);
     for c in [&a, &b, &resolved] {
         store
             .commit(create(c, vec![]))
@@ -525,9 +539,8 @@ pub async fn customers_and_phones(store: &Store) {
 
 pub async fn customer_history_newest_first(store: &Store) {
     let cust = CustomerId::generate();
-    let mut old = conversation(&cust);
+    let mut old = assigned(&cust, &agent("agent-h"), true);
     old.created_at = at(-1000);
-    old.status = Status::Resolved;
     let mut new = conversation(&cust);
     new.created_at = at(-10);
     let other = conversation(&CustomerId::generate());
@@ -666,9 +679,7 @@ pub async fn concurrent_writers_one_wins(store: &Store) {
         let store = store.clone();
         let conv = conv.clone();
         tasks.push(tokio::spawn(async move {
-            let mut claimed = conv.clone();
-            claimed.status = Status::Assigned;
-            claimed.assigned_to = Some(AgentId::parse(&format!("agent-{i}")).expect("id"));
+            let claimed = claimed(&conv, &agent(&format!("agent-{i}")));
             let msg = message(&conv, 1, Role::System, &format!("agent-{i} joined"));
             let mut c = update(&claimed, vec![msg]);
             if let Some(w) = c.conversation.as_mut() {

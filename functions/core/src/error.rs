@@ -1,8 +1,8 @@
 //! Errors of the domain. The HTTP layer maps each to a status and a JSON body;
 //! nothing internal (store messages) is ever shown to a client.
 
+use crate::conversation::{Status, TransitionError};
 use crate::ids::AgentId;
-use crate::model::Status;
 
 /// Input that failed validation, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,4 +70,16 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
+}
+
+impl From<TransitionError> for ServiceError {
+    fn from(e: TransitionError) -> Self {
+        match e {
+            TransitionError::Illegal { from, action } => {
+                ServiceError::IllegalTransition { from, action }
+            }
+            TransitionError::AlreadyClaimed { by } => ServiceError::AlreadyClaimed { by },
+            TransitionError::NotOwner { owner } => ServiceError::NotOwner { owner },
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! the other way round.
 
 pub mod auth;
+pub mod conversation;
 pub mod error;
 pub mod hours;
 pub mod ids;

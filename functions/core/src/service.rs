@@ -15,9 +15,8 @@ use crate::error::{DeliveryError, ServiceError, StoreError};
 use crate::hours::AgentHours;
 use crate::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey, MessageId};
 use crate::model::{
-    AgentAlert, Channel, Conversation, Customer, FaqAnswer, Handoff, HandoffReason,
-    IdempotencyRecord, Lang, Message, MessageText, Outbound, OutboxItem, PhoneNumber, Priority,
-    Role, Status,
+    AgentAlert, Channel, Conversation, Customer, FaqAnswer, HandoffReason, IdempotencyRecord, Lang,
+    Message, MessageText, Outbound, OutboxItem, PhoneNumber, Priority, Role, Status,
 };
 use crate::packet::{self, BotAnswer, EarlierConversation, HandoffPacket};
 use crate::ports::{Clock, Commit, ConversationStore, ConversationWrite, CustomerWrite, Delivery};
@@ -459,7 +458,7 @@ impl HandoffService {
                 c.sms_opted_out = true;
                 change.customer = Some(customer_write(c));
                 if change.conv.status == Status::Queued {
-                    change.conv.status = Status::Bot;
+                    change.conv.withdraw()?;
                 }
                 let name = self.settings.business_name(lang).to_string();
                 change.push(Role::System, replies::sms_stopped(&name, lang), channel);
@@ -603,19 +602,8 @@ impl HandoffService {
             .map(|a| a.faq_id.clone())
             .collect();
         let summary = packet::summary(reason, &transcript, &answered, self.settings.agent_language);
-        let priority = reason.priority();
-        change.conv.status = Status::Queued;
-        change.conv.assigned_to = None;
-        change.conv.bot_misses = 0;
-        change.conv.handoffs += 1;
-        let number = change.conv.handoffs;
-        change.conv.handoff = Some(Handoff {
-            reason,
-            priority,
-            requested_at: now,
-            summary: summary.clone(),
-            number,
-        });
+        let handoff = change.conv.queue(reason, summary.clone(), now)?;
+        let (priority, number) = (handoff.priority, handoff.number);
 
         let ahead = self.waiting_ahead(priority, None).await?;
         let info = self.estimate(ahead + 1, now);
@@ -754,19 +742,13 @@ impl HandoffService {
     /// The customer takes back their request for a person.
     pub async fn withdraw(&self, id: &ConversationId) -> Result<Conversation, ServiceError> {
         let (conv, _) = self
-            .with_conversation(id, false, |ch, _| match ch.conv.status {
-                Status::Queued => {
-                    ch.conv.status = Status::Bot;
-                    let lang = ch.conv.language;
-                    let channel = ch.conv.channel;
-                    ch.push(Role::System, replies::withdrawn(lang), channel);
-                    Ok(true)
+            .with_conversation(id, false, |ch, _| {
+                if !ch.conv.withdraw()? {
+                    return Ok(false);
                 }
-                Status::Bot => Ok(false),
-                from => Err(ServiceError::IllegalTransition {
-                    from,
-                    action: "withdraw",
-                }),
+                let (lang, channel) = (ch.conv.language, ch.conv.channel);
+                ch.push(Role::System, replies::withdrawn(lang), channel);
+                Ok(true)
             })
             .await?;
         Ok(conv)
@@ -910,43 +892,15 @@ impl HandoffService {
     ) -> Result<Conversation, ServiceError> {
         let (conv, _) = self
             .with_conversation(id, false, |ch, _| {
-                match (ch.conv.status, &ch.conv.assigned_to) {
-                    (Status::Queued, _) => {
-                        ch.conv.status = Status::Assigned;
-                        ch.conv.assigned_to = Some(agent.id.clone());
-                        let (lang, channel) = (ch.conv.language, ch.conv.channel);
-                        ch.push(Role::System, replies::agent_joined(lang), channel);
-                        Ok(true)
-                    }
-                    (Status::Assigned, Some(owner)) if owner == &agent.id => Ok(false),
-                    (Status::Assigned, Some(owner)) => {
-                        Err(ServiceError::AlreadyClaimed { by: owner.clone() })
-                    }
-                    (from, _) => Err(ServiceError::IllegalTransition {
-                        from,
-                        action: "claim",
-                    }),
+                if !ch.conv.claim(&agent.id)? {
+                    return Ok(false);
                 }
+                let (lang, channel) = (ch.conv.language, ch.conv.channel);
+                ch.push(Role::System, replies::agent_joined(lang), channel);
+                Ok(true)
             })
             .await?;
         Ok(conv)
-    }
-
-    fn check_owner(
-        conv: &Conversation,
-        agent: &Agent,
-        action: &'static str,
-    ) -> Result<(), ServiceError> {
-        match (&conv.status, &conv.assigned_to) {
-            (Status::Assigned, Some(owner)) if owner == &agent.id || agent.supervisor => Ok(()),
-            (Status::Assigned, Some(owner)) => Err(ServiceError::NotOwner {
-                owner: owner.clone(),
-            }),
-            (from, _) => Err(ServiceError::IllegalTransition {
-                from: *from,
-                action,
-            }),
-        }
     }
 
     /// The agent's message to the customer; by SMS too when that is how they reach them.
@@ -958,7 +912,7 @@ impl HandoffService {
     ) -> Result<Message, ServiceError> {
         let (_, mut messages) = self
             .with_conversation(id, true, |ch, customer| {
-                Self::check_owner(&ch.conv, agent, "reply to")?;
+                ch.conv.ensure_owner(agent, "reply to")?;
                 let sms_only = ch.conv.channel == Channel::Sms;
                 let wants_sms = ch.conv.reach_by_sms(ch.now);
                 let channel = ch.conv.channel;
@@ -994,8 +948,7 @@ impl HandoffService {
     ) -> Result<Conversation, ServiceError> {
         let (conv, _) = self
             .with_conversation(id, true, |ch, customer| {
-                Self::check_owner(&ch.conv, agent, "resolve")?;
-                ch.conv.status = Status::Resolved;
+                ch.conv.resolve(agent)?;
                 let (lang, channel) = (ch.conv.language, ch.conv.channel);
                 let seq = ch.push(Role::System, replies::resolved(lang), channel).seq;
                 if let Some(c) = customer {
@@ -1020,10 +973,7 @@ impl HandoffService {
     ) -> Result<Conversation, ServiceError> {
         let (conv, _) = self
             .with_conversation(id, true, |ch, customer| {
-                Self::check_owner(&ch.conv, agent, "hand back")?;
-                ch.conv.status = Status::Bot;
-                ch.conv.assigned_to = None;
-                ch.conv.bot_misses = 0;
+                ch.conv.release(agent)?;
                 let (lang, channel) = (ch.conv.language, ch.conv.channel);
                 let seq = ch.push(Role::System, replies::released(lang), channel).seq;
                 if let Some(c) = customer {

@@ -127,15 +127,12 @@ pub async fn seed_demo(store: &dyn ConversationStore) -> Result<(), String> {
                 "상담원 연결해 주세요",
                 channel,
             ));
-            conv.handoffs = 1;
-            conv.handoff = Some(Handoff {
-                reason: HandoffReason::CustomerAsked,
-                priority: Priority::Normal,
-                requested_at: t0,
-                summary: "고객이 상담원을 요청함: \"배송비 얼마예요?\" · 봇 답변: shipping-fee"
-                    .into(),
-                number: 1,
-            });
+            conv.queue(
+                HandoffReason::CustomerAsked,
+                "고객이 상담원을 요청함: \"배송비 얼마예요?\" · 봇 답변: shipping-fee".into(),
+                t0,
+            )
+            .map_err(|e| e.to_string())?;
         }
         // The alert its handoff recorded, which the alert-dispatcher event delivers.
         let outbox = if status == Status::Queued {
@@ -155,8 +152,10 @@ pub async fn seed_demo(store: &dyn ConversationStore) -> Result<(), String> {
         } else {
             Vec::new()
         };
-        conv.status = status;
-        conv.assigned_to = agent.map(|a| id(AgentId::parse(a)));
+        if let Some(a) = agent {
+            conv.claim(&id(AgentId::parse(a)))
+                .map_err(|e| e.to_string())?;
+        }
         conv.last_seq = messages.len() as u64;
         conv.version = 1;
         let mut customer = Customer::new(customer_id, t0);

@@ -25,16 +25,18 @@ fn conversation(status: Status) -> Conversation {
         at(0),
     );
     c.version = 1;
-    c.status = status;
-    if status == Status::Queued {
-        c.handoff = Some(Handoff {
-            reason: HandoffReason::CustomerAsked,
-            priority: Priority::Normal,
-            requested_at: at(0),
-            summary: "환불 문의".into(),
-            number: 1,
-        });
-        c.handoffs = 1;
+    // Brought to `status` by the state machine's own moves.
+    let agent = handoff_core::auth::Agent {
+        id: AgentId::parse("agent-fixture").expect("agent"),
+        supervisor: false,
+    };
+    if status != Status::Bot {
+        c.queue(HandoffReason::CustomerAsked, "환불 문의".into(), at(0))
+            .expect("queue");
+    }
+    if status == Status::Resolved {
+        c.claim(&agent.id).expect("claim");
+        c.resolve(&agent).expect("resolve");
     }
     c
 }
@@ -84,8 +86,8 @@ fn sms(conv: &Conversation, n: u32, to: &PhoneNumber) -> OutboxItem {
 /// A claim of `conv` by `agent` that expects the version it was read at.
 fn claim(conv: &Conversation, agent: &str) -> Commit {
     let mut next = conv.clone();
-    next.status = Status::Assigned;
-    next.assigned_to = Some(AgentId::parse(agent).expect("agent"));
+    next.claim(&AgentId::parse(agent).expect("agent"))
+        .expect("claim");
     next.version += 1;
     next.last_seq += 1;
     let msg = message(conv, conv.last_seq + 1, &format!("{agent} joined"));
