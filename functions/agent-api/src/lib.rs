@@ -44,10 +44,6 @@ pub fn agent_of(req: &Request) -> Result<Agent, ApiError> {
     Agent::from_claims(sub, groups).ok_or_else(ApiError::unauthorized)
 }
 
-fn conversation_id(id: &str) -> Result<ConversationId, ApiError> {
-    ConversationId::parse(id).map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))
-}
-
 impl AgentApi {
     pub fn new(service: Arc<HandoffService>) -> Self {
         Self { service }
@@ -75,22 +71,21 @@ impl AgentApi {
             ("GET", Some(["conversations", id])) => respond(
                 200,
                 async {
-                    let id = conversation_id(id)?;
+                    let id = ConversationId::parse(id)?;
                     Ok::<_, ApiError>(svc.packet(&id).await?)
                 }
                 .await,
             ),
             ("POST", Some(["conversations", id, action])) => {
                 let result = async {
-                    let id = conversation_id(id)?;
+                    let id = ConversationId::parse(id)?;
                     let conv = match *action {
                         "claim" => svc.claim(&agent, &id).await?,
                         "resolve" => svc.resolve(&agent, &id).await?,
                         "release" => svc.release(&agent, &id).await?,
                         "messages" => {
                             let body: ReplyBody = json_body(&req)?;
-                            let text = MessageText::parse(&body.text)
-                                .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+                            let text = MessageText::parse(&body.text)?;
                             let message = svc.agent_reply(&agent, &id, text).await?;
                             return Ok((201, serde_json::to_value(message).unwrap_or_default()));
                         }

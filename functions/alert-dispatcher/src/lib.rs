@@ -24,9 +24,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use handoff_core::model::{Outbound, OutboxItem};
+use handoff_core::outbox::{Dispatched, OutboxDispatcher};
 use handoff_core::ports::{Delivery, SystemClock};
-use handoff_core::service::{Dispatched, OutboxDispatcher};
 use handoff_core::DeliveryError;
+use handoff_dynamodb::stream::{outbox_insert, StreamError};
 use handoff_dynamodb::DynamoStore;
 use handoff_sns::{SmsSettings, SnsDelivery};
 use handoff_twilio::{RoutedDelivery, TwilioAccount, TwilioDelivery};
@@ -59,10 +60,8 @@ pub enum HandlerError {
 /// Why one stream record failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("outbox record has no data attribute")]
-    NoData,
-    #[error("outbox record data is not an outbox item: {0}")]
-    BadData(String),
+    #[error(transparent)]
+    Stream(#[from] StreamError),
     #[error(transparent)]
     Service(#[from] handoff_core::ServiceError),
 }
@@ -186,27 +185,6 @@ pub enum Outcome {
     Delivered,
     Skipped,
     Ignored,
-}
-
-/// The outbox item a stream record inserted; `None` for anything else.
-pub fn outbox_insert(record: &EventRecord) -> Result<Option<OutboxItem>, RecordError> {
-    if record.event_name != "INSERT" {
-        return Ok(None);
-    }
-    // serde_dynamo's item serialises as DynamoDB JSON: {"attr": {"S": "..."}}.
-    let image = serde_json::to_value(&record.change.new_image)
-        .map_err(|e| RecordError::BadData(e.to_string()))?;
-    let is_outbox = image["type"]["S"].as_str() == Some(handoff_dynamodb::keys::TYPE_OUTBOX)
-        || image["PK"]["S"]
-            .as_str()
-            .is_some_and(|pk| pk.starts_with("OUTBOX#"));
-    if !is_outbox {
-        return Ok(None);
-    }
-    let data = image["data"]["S"].as_str().ok_or(RecordError::NoData)?;
-    serde_json::from_str(data)
-        .map(Some)
-        .map_err(|e| RecordError::BadData(e.to_string()))
 }
 
 /// The handler: one service and one delivery, built once per cold start.

@@ -139,8 +139,7 @@ impl ChatApi {
 
     /// The conversation named in the path, if the bearer token is its token.
     fn authorize(&self, req: &Request, id: &str) -> Result<ConversationId, ApiError> {
-        let id = ConversationId::parse(id)
-            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+        let id = ConversationId::parse(id)?;
         match bearer(req) {
             Some(token) if self.tokens.verify(&id, token) => Ok(id),
             _ => Err(ApiError::unauthorized()),
@@ -149,8 +148,7 @@ impl ChatApi {
 
     async fn send(&self, req: &Request) -> Result<SendReply, ApiError> {
         let body: SendBody = json_body(req)?;
-        let text = MessageText::parse(&body.text)
-            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+        let text = MessageText::parse(&body.text)?;
         let conversation = match body.conversation_id.as_deref() {
             Some(id) => Some(self.authorize(req, id)?),
             None => None,
@@ -159,8 +157,7 @@ impl ChatApi {
             .client_message_id
             .as_deref()
             .map(ClientMessageId::parse)
-            .transpose()
-            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+            .transpose()?;
         let idempotency = client.map(|c| IdempotencyKey::web(conversation.as_ref(), &c));
         let received = self
             .service

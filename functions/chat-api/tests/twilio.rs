@@ -12,7 +12,7 @@ use chat_api::{ChatApi, TwilioSettings};
 use handoff_core::auth::Secret;
 use handoff_core::memory::MemoryStore;
 use handoff_core::model::{PhoneNumber, Role};
-use handoff_core::ports::{ConversationStore, ManualClock};
+use handoff_core::ports::{ConversationStore, ManualClock, OutboxStore};
 use handoff_core::sms::twilio_signature;
 use handoff_core::HandoffService;
 use handoff_http::config::{load_catalog, Config};

@@ -9,6 +9,7 @@ pub mod hours;
 pub mod ids;
 pub mod memory;
 pub mod model;
+pub mod outbox;
 pub mod packet;
 pub mod ports;
 pub mod replies;

@@ -223,8 +223,7 @@ pub async fn invoke(app: &App, function: &str, event: Value) -> Result<Value, St
                 .map_err(|e| e.to_string())?;
             // What the dispatcher would text (and alert) next.
             let outbox = app
-                .service
-                .store()
+                .store
                 .pending_outbox(app.service.now(), 100)
                 .await
                 .map_err(|e| e.to_string())?;

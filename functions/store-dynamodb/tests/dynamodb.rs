@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use handoff_core::auth::Agent;
 use handoff_core::ids::AgentId;
 use handoff_core::model::{Outbound, Status};
-use handoff_core::ports::{ConversationStore, Delivery, SystemClock};
+use handoff_core::ports::{ConversationStore, Delivery, OutboxStore, SystemClock};
 use handoff_core::{DeliveryError, ServiceError};
 use handoff_dynamodb::{keys, testing, DynamoStore};
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use handoff_core::error::StoreError;
 use handoff_core::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey, MessageId};
 use handoff_core::model::*;
-use handoff_core::ports::{Commit, ConversationStore, ConversationWrite, CustomerWrite};
+use handoff_core::ports::{
+    Commit, ConversationStore, ConversationWrite, CustomerWrite, OutboxStore,
+};
 use handoff_sqlite::{SqliteStore, SCHEMA_VERSION};
 use jiff::{SignedDuration, Timestamp};
 
