@@ -38,10 +38,13 @@ async fn raw_item(
         .expect("item exists")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn store_contract() {
-    let (store, _) = testing::store().await;
-    handoff_core::contract::run_all(Arc::new(store)).await;
+/// The storage contract, one test per rule, each on a fresh table.
+mod store_contract {
+    use super::*;
+    handoff_core::contract_tests!(async {
+        let (store, _) = testing::store().await;
+        Arc::new(store) as handoff_core::contract::Store
+    });
 }
 
 #[tokio::test]

@@ -6,66 +6,18 @@ mod common;
 use std::sync::Arc;
 
 use handoff_core::error::StoreError;
-use handoff_core::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey, MessageId};
+use handoff_core::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey};
 use handoff_core::model::*;
 use handoff_core::ports::{
     Commit, ConversationStore, ConversationWrite, CustomerWrite, OutboxStore,
 };
 use handoff_sqlite::{SqliteStore, SCHEMA_VERSION};
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 
-fn at(secs: i64) -> Timestamp {
-    Timestamp::from_second(1_790_000_000 + secs).expect("timestamp")
-}
-
-fn conversation(status: Status) -> Conversation {
-    let mut c = Conversation::new(
-        ConversationId::generate(),
-        CustomerId::generate(),
-        Lang::Ko,
-        Channel::Web,
-        at(0),
-    );
-    c.version = 1;
-    // Brought to `status` by the state machine's own moves.
-    let agent = handoff_core::auth::Agent {
-        id: AgentId::parse("agent-fixture").expect("agent"),
-        supervisor: false,
-    };
-    if status != Status::Bot {
-        c.queue(HandoffReason::CustomerAsked, "환불 문의".into(), at(0))
-            .expect("queue");
-    }
-    if status == Status::Resolved {
-        c.claim(&agent.id).expect("claim");
-        c.resolve(&agent).expect("resolve");
-    }
-    c
-}
+use handoff_core::contract::fixtures::{at, create, in_state as conversation};
 
 fn message(conv: &Conversation, seq: u64, text: &str) -> Message {
-    Message {
-        id: MessageId::generate(),
-        conversation_id: conv.id.clone(),
-        seq,
-        from: Role::Customer,
-        text: text.into(),
-        at: at(seq as i64),
-        channel: Channel::Web,
-        agent_id: None,
-        faq_id: None,
-    }
-}
-
-fn create(conv: &Conversation, messages: Vec<Message>) -> Commit {
-    Commit {
-        conversation: Some(ConversationWrite {
-            conversation: conv.clone(),
-            expected_version: None,
-        }),
-        messages,
-        ..Commit::default()
-    }
+    handoff_core::contract::fixtures::message(conv, seq, Role::Customer, text)
 }
 
 fn phone() -> PhoneNumber {

@@ -2,9 +2,20 @@
 
 use jiff::Timestamp;
 
-use super::*;
+use handoff_faq::FaqCatalog;
+use handoff_sms::SmsKeyword;
+
+use super::decide::*;
+use super::Change;
+use crate::error::ServiceError;
 use crate::hours::AgentHours;
+use crate::ids::{ConversationId, CustomerId};
 use crate::model::Outbound;
+use crate::model::{
+    Channel, Conversation, Customer, HandoffReason, Lang, Message, PhoneNumber, Status,
+};
+use crate::service::Settings;
+use crate::triage::Triage;
 
 fn settings() -> Settings {
     Settings {
