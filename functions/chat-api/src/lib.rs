@@ -218,14 +218,22 @@ impl ChatApi {
 }
 
 impl ChatApi {
-    /// As configured from the environment (Lambda) or the local runner.
-    /// The Twilio route is on when `TWILIO_AUTH_TOKEN` is configured.
-    pub fn from_config(service: Arc<HandoffService>, config: &handoff_http::Config) -> Self {
-        Self::new(service, config.conversation_tokens.clone()).with_twilio(
-            TwilioSettings::from_config(
+    /// As configured from the environment (Lambda) or the local runner, which must
+    /// hold the customer-token secret. The Twilio route is on when `TWILIO_AUTH_TOKEN`
+    /// is configured.
+    pub fn from_config(
+        service: Arc<HandoffService>,
+        config: &handoff_http::Config,
+    ) -> Result<Self, handoff_http::ConfigError> {
+        let tokens = config
+            .conversation_tokens
+            .clone()
+            .ok_or(handoff_http::ConfigError::Missing("HANDOFF_TOKEN_SECRET"))?;
+        Ok(
+            Self::new(service, tokens).with_twilio(TwilioSettings::from_config(
                 config.twilio_auth_token.clone(),
                 config.public_base_url.clone(),
-            ),
+            )),
         )
     }
 }

@@ -46,7 +46,8 @@ fn harness(settings: Option<TwilioSettings>) -> Harness {
         config.settings,
     ));
     Harness {
-        api: ChatApi::new(service, config.conversation_tokens).with_twilio(settings),
+        api: ChatApi::new(service, config.conversation_tokens.expect("secret given"))
+            .with_twilio(settings),
         store,
     }
 }

@@ -65,7 +65,7 @@ pub fn build_app_with(
         .map_err(|e| e.to_string())?;
     let service = Arc::new(config.service(store.clone()));
     Ok(App {
-        chat: ChatApi::from_config(service.clone(), &config),
+        chat: ChatApi::from_config(service.clone(), &config).map_err(|e| e.to_string())?,
         agent: AgentApi::new(service.clone()),
         agent_tokens: AgentTokens::new(secrets.jwt_secret),
         service,
