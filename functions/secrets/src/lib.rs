@@ -147,6 +147,16 @@ impl SecretSource {
     }
 }
 
+/// The secret `name` from the process environment (`<NAME>_ARN` or `<NAME>`), through
+/// [`SecretsClient::shared`]; `Ok(None)` when neither is set. The one call a cold start
+/// needs: `handoff_secrets::read("HANDOFF_TOKEN_SECRET").await?`.
+pub async fn read(name: &str) -> Result<Option<SecretValue>, SecretError> {
+    match SecretSource::from_env_name(name)? {
+        Some(source) => source.value().await.map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Fetches secrets from Secrets Manager, each at most once: the value is cached by
 /// secret id for the life of the client (the life of a Lambda instance for
 /// [`shared`](Self::shared)).
@@ -281,6 +291,21 @@ mod tests {
             Some("arn:aws:x")
         );
         assert_eq!(source.as_ref().map(|s| s.name()), Some("X_SECRET"));
+    }
+
+    #[tokio::test]
+    async fn read_takes_the_process_environment() {
+        // A name no other test or tool sets.
+        std::env::set_var("HANDOFF_SECRETS_TEST_READ", "plain-value-0123456789");
+        let value = read("HANDOFF_SECRETS_TEST_READ")
+            .await
+            .unwrap_or_else(|e| panic!("read: {e}"));
+        assert_eq!(
+            value.as_ref().map(SecretValue::expose),
+            Some("plain-value-0123456789")
+        );
+        let absent = read("HANDOFF_SECRETS_TEST_ABSENT").await;
+        assert!(matches!(absent, Ok(None)), "{absent:?}");
     }
 
     #[tokio::test]
