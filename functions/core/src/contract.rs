@@ -11,6 +11,10 @@ use crate::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey, MessageId}
 use crate::model::*;
 use crate::ports::{Commit, ConversationStore, ConversationWrite, CustomerWrite};
 
+mod records;
+
+pub use records::{counters_hold_their_limit, records_are_versioned, records_commit_atomically};
+
 type Store = Arc<dyn ConversationStore>;
 
 fn at(secs: i64) -> Timestamp {
@@ -106,6 +110,9 @@ pub async fn run_all(store: Store) {
     customer_history_newest_first(&store).await;
     outbox_lease_and_complete(&store).await;
     concurrent_writers_one_wins(&store).await;
+    records_are_versioned(&store).await;
+    records_commit_atomically(&store).await;
+    counters_hold_their_limit(&store).await;
 }
 
 pub async fn round_trip_and_cursor(store: &Store) {

@@ -10,6 +10,7 @@ pub mod memory;
 pub mod model;
 pub mod packet;
 pub mod ports;
+pub mod records;
 pub mod replies;
 pub mod service;
 pub mod triage;

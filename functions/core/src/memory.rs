@@ -13,6 +13,7 @@ use crate::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
 use crate::ports::{Commit, ConversationStore};
+use crate::records::{Count, Record, RecordKey, RecordStore, RecordWrite};
 
 #[derive(Default)]
 struct State {
@@ -22,6 +23,7 @@ struct State {
     phones: HashMap<String, CustomerId>,
     idempotency: HashMap<String, IdempotencyRecord>,
     outbox: BTreeMap<String, (OutboxItem, Option<Timestamp>, bool)>,
+    records: HashMap<RecordKey, Record>,
 }
 
 #[derive(Default)]
@@ -48,6 +50,7 @@ pub fn check_commit(
     message_exists: impl Fn(&ConversationId, u64) -> bool,
     idempotency_exists: impl Fn(&IdempotencyKey) -> bool,
     outbox_exists: impl Fn(&str) -> bool,
+    record_version: impl Fn(&RecordKey) -> Option<u64>,
 ) -> Result<(), StoreError> {
     if let Some(rec) = &commit.idempotency {
         if idempotency_exists(&rec.key) {
@@ -90,6 +93,15 @@ pub fn check_commit(
             return Err(StoreError::Conflict(format!("outbox item {} exists", o.id)));
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    for r in &commit.records {
+        if !seen.insert(&r.record.key) || record_version(&r.record.key) != r.expected_version {
+            return Err(StoreError::Conflict(format!(
+                "record {} changed",
+                r.record.key
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -117,6 +129,7 @@ impl ConversationStore for MemoryStore {
             |id, seq| s.messages.get(id).is_some_and(|m| m.contains_key(&seq)),
             |k| s.idempotency.contains_key(k.as_str()),
             |id| s.outbox.contains_key(id),
+            |k| s.records.get(k).map(|r| r.version),
         )?;
         if let Some(w) = commit.conversation {
             s.conversations
@@ -145,6 +158,9 @@ impl ConversationStore for MemoryStore {
         }
         for o in commit.outbox {
             s.outbox.insert(o.id.clone(), (o, None, false));
+        }
+        for r in commit.records {
+            s.records.insert(r.record.key.clone(), r.record);
         }
         Ok(())
     }
@@ -279,5 +295,47 @@ impl ConversationStore for MemoryStore {
             *lease = None;
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl RecordStore for MemoryStore {
+    async fn record(&self, key: &RecordKey) -> Result<Option<Record>, StoreError> {
+        Ok(self.lock().records.get(key).cloned())
+    }
+
+    async fn put_record(&self, write: RecordWrite) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let stored = s.records.get(&write.record.key).map(|r| r.version);
+        if stored != write.expected_version {
+            return Err(StoreError::Conflict(format!(
+                "record {} changed",
+                write.record.key
+            )));
+        }
+        s.records.insert(write.record.key.clone(), write.record);
+        Ok(())
+    }
+
+    async fn count(
+        &self,
+        key: &RecordKey,
+        limit: u32,
+        expires_at: Timestamp,
+    ) -> Result<Count, StoreError> {
+        let mut s = self.lock();
+        let record = s.records.entry(key.clone()).or_insert_with(|| Record {
+            key: key.clone(),
+            version: 0,
+            data: serde_json::json!(0),
+            expires_at: Some(expires_at),
+        });
+        let n = record.data.as_u64().unwrap_or(0) as u32;
+        if n >= limit {
+            return Ok(Count::OverLimit);
+        }
+        record.data = serde_json::json!(n + 1);
+        record.version += 1;
+        Ok(Count::Admitted(n + 1))
     }
 }

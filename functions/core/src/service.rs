@@ -21,6 +21,7 @@ use crate::model::{
 };
 use crate::packet::{self, BotAnswer, EarlierConversation, HandoffPacket};
 use crate::ports::{Clock, Commit, ConversationStore, ConversationWrite, CustomerWrite, Delivery};
+use crate::records::RecordWrite;
 use crate::replies;
 use crate::triage::{triage, Triage};
 
@@ -164,6 +165,7 @@ struct Change {
     messages: Vec<Message>,
     outbox: Vec<OutboxItem>,
     customer: Option<CustomerWrite>,
+    records: Vec<RecordWrite>,
     now: Timestamp,
     /// The customer's place in line, when this change hands off.
     queue: Option<QueueInfo>,
@@ -177,6 +179,7 @@ impl Change {
             messages: Vec::new(),
             outbox: Vec::new(),
             customer: None,
+            records: Vec::new(),
             now,
             queue: None,
         }
@@ -224,6 +227,7 @@ impl Change {
             messages: self.messages.clone(),
             idempotency: record,
             outbox: self.outbox,
+            records: self.records,
         };
         (commit, self.conv, self.messages)
     }

@@ -32,6 +32,7 @@ use handoff_core::StoreError;
 
 mod counter;
 pub mod keys;
+mod records;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -121,6 +122,7 @@ enum Part {
     OldPhone,
     Message(u64),
     Outbox(String),
+    Record(String),
 }
 
 impl Part {
@@ -133,6 +135,7 @@ impl Part {
             Part::OldPhone => "previous phone number changed hands".into(),
             Part::Message(seq) => format!("message {seq} exists"),
             Part::Outbox(id) => format!("outbox item {id} exists"),
+            Part::Record(key) => format!("record {key} changed"),
         }
     }
 }
@@ -744,6 +747,11 @@ impl ConversationStore for DynamoStore {
                 no_values(),
             )?);
             parts.push(Part::Outbox(o.id.clone()));
+        }
+        for r in &commit.records {
+            let (condition, values) = records::condition(r.expected_version);
+            items.push(put(table, records::item(&r.record)?, condition, values)?);
+            parts.push(Part::Record(r.record.key.to_string()));
         }
         if items.is_empty() {
             return Ok(());

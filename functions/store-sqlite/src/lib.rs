@@ -32,10 +32,13 @@ use handoff_core::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
 use handoff_core::ports::{Commit, ConversationStore};
+use handoff_core::records::RecordKey;
+
+mod records;
 
 /// The schema this build writes, kept in SQLite's `user_version` so that later
 /// builds can migrate older files.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a call waits for another connection's write lock before it reports
 /// [`StoreError::Unavailable`].
@@ -89,6 +92,17 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_pending
     ON outbox (created_at_ms, id) WHERE delivered_at_ms IS NULL;
+";
+
+/// Version 2: small keyed records (verifications, alert gates, rate counters).
+const SCHEMA_V2: &str = "
+CREATE TABLE IF NOT EXISTS records (
+    key           TEXT PRIMARY KEY NOT NULL,
+    version       INTEGER NOT NULL,
+    expires_at_ms INTEGER,
+    data          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
 ";
 
 /// The embedded store. Cloning is cheap and shares the connection.
@@ -165,6 +179,9 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     if version < 1 {
         tx.execute_batch(SCHEMA_V1).map_err(db_err)?;
+    }
+    if version < 2 {
+        tx.execute_batch(SCHEMA_V2).map_err(db_err)?;
     }
     // Later versions migrate here, one step at a time.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -348,6 +365,9 @@ fn write_commit(conn: &mut Connection, commit: &Commit) -> Result<(), StoreError
             params![o.id, ms(o.created_at), data],
         )?;
     }
+    for r in &commit.records {
+        records::write(&tx, &r.record)?;
+    }
 
     tx.commit().map_err(db_err)
 }
@@ -454,6 +474,12 @@ fn check(conn: &Connection, commit: &Commit) -> Result<(), StoreError> {
                 exists("SELECT 1 FROM outbox WHERE id = ?1", &[&id]),
             )
             .is_some()
+        },
+        |key: &RecordKey| {
+            keep(
+                &failed,
+                version("SELECT version FROM records WHERE key = ?1", key.as_str()),
+            )
         },
     );
     if let Some(e) = failed.into_inner() {
