@@ -164,6 +164,7 @@ async fn answer(
             text,
             idempotency: Some(IdempotencyKey::sms(PROVIDER, &inbound.message_sid)),
             reply_via: ReplyVia::Response,
+            sender: Default::default(),
         })
         .await?;
     // Nothing but the STOP confirmation goes to a number that opted out.

@@ -66,6 +66,14 @@ pub enum ServiceError {
     OptedOut,
     #[error("too many concurrent changes, try again")]
     Contended,
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("this client_message_id was already used for a different message")]
+    IdempotencyKeyReused,
+    #[error("no code was sent for this conversation; ask for one first")]
+    NoVerification,
+    #[error(transparent)]
+    CodeRejected(#[from] crate::verification::CodeRejected),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod hours;
 pub mod ids;
+pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod packet;
@@ -14,6 +15,7 @@ pub mod records;
 pub mod replies;
 pub mod service;
 pub mod triage;
+pub mod verification;
 
 #[cfg(feature = "contract")]
 pub mod contract;

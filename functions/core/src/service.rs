@@ -14,6 +14,7 @@ use crate::auth::Agent;
 use crate::error::{DeliveryError, ServiceError, StoreError};
 use crate::hours::AgentHours;
 use crate::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey, MessageId};
+use crate::limits::LimitKind;
 use crate::model::{
     AgentAlert, Channel, Conversation, Customer, FaqAnswer, Handoff, HandoffReason,
     IdempotencyRecord, Lang, Message, MessageText, Outbound, OutboxItem, PhoneNumber, Priority,
@@ -24,6 +25,9 @@ use crate::ports::{Clock, Commit, ConversationStore, ConversationWrite, Customer
 use crate::records::RecordWrite;
 use crate::replies;
 use crate::triage::{triage, Triage};
+
+mod abuse;
+mod contact;
 
 /// How often a use case re-reads and retries after losing a conditional write.
 const ATTEMPTS: usize = 40;
@@ -52,6 +56,10 @@ pub struct Settings {
     pub agent_language: Lang,
     /// How many earlier conversations the packet lists.
     pub earlier_conversations: usize,
+    /// Abuse limits on new conversations, handoffs and verification texts.
+    pub rate_limits: crate::limits::RateLimits,
+    /// Agents get at most one alert per queue in this window; the rest are counted.
+    pub alert_coalesce: SignedDuration,
 }
 
 impl Settings {
@@ -89,6 +97,14 @@ pub struct Inbound {
     pub text: MessageText,
     pub idempotency: Option<IdempotencyKey>,
     pub reply_via: ReplyVia,
+    pub sender: Sender,
+}
+
+/// Who sent a web message, as far as the edge can tell: counted by the abuse limits.
+#[derive(Debug, Clone, Default)]
+pub struct Sender {
+    pub ip: Option<String>,
+    pub device: Option<crate::ids::DeviceId>,
 }
 
 /// What the customer is told about waiting: honest position and time.
@@ -286,8 +302,34 @@ impl HandoffService {
     /// A customer's message, from any channel.
     #[tracing::instrument(skip_all, fields(channel = ?inbound.reply_via))]
     pub async fn receive(&self, inbound: Inbound) -> Result<Received, ServiceError> {
+        let web = matches!(inbound.origin, Origin::Web { .. });
+        if matches!(inbound.origin, Origin::Web { conversation: None }) {
+            if let Some(key) = &inbound.idempotency {
+                // A retried first message is answered from the store, not counted again.
+                if self.store.idempotency(key).await?.is_some() {
+                    return self.replay(key, &inbound.text).await;
+                }
+            }
+            self.take_sender_limits(
+                &inbound.sender,
+                LimitKind::NewConversationPerIp,
+                LimitKind::NewConversationPerDevice,
+            )
+            .await?;
+        }
+        let mut handoff_counted = false;
         for _ in 0..ATTEMPTS {
             let ((commit, conv, messages), planned_queue) = self.plan(&inbound).await?;
+            if web && planned_queue.is_some() && !handoff_counted {
+                // Checked before anything is stored: over the limit, nothing is.
+                self.take_sender_limits(
+                    &inbound.sender,
+                    LimitKind::HandoffPerIp,
+                    LimitKind::HandoffPerDevice,
+                )
+                .await?;
+                handoff_counted = true;
+            }
             match self.store.commit(commit).await {
                 Ok(()) => {
                     let queue = match (conv.status, planned_queue) {
@@ -312,7 +354,7 @@ impl HandoffService {
                         .idempotency
                         .as_ref()
                         .ok_or(ServiceError::Contended)?;
-                    return self.replay(key).await;
+                    return self.replay(key, &inbound.text).await;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -320,7 +362,27 @@ impl HandoffService {
         Err(ServiceError::Contended)
     }
 
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Received, ServiceError> {
+    async fn take_sender_limits(
+        &self,
+        sender: &Sender,
+        per_ip: LimitKind,
+        per_device: LimitKind,
+    ) -> Result<(), ServiceError> {
+        if let Some(ip) = sender.ip.as_deref().and_then(crate::limits::ip_subject) {
+            self.take_limit(per_ip, &ip).await?;
+        }
+        if let Some(device) = &sender.device {
+            self.take_limit(per_device, device.as_str()).await?;
+        }
+        Ok(())
+    }
+
+    /// A repeated delivery: what was stored for `key`, if it carried the same text.
+    async fn replay(
+        &self,
+        key: &IdempotencyKey,
+        text: &MessageText,
+    ) -> Result<Received, ServiceError> {
         let record = self
             .store
             .idempotency(key)
@@ -338,6 +400,12 @@ impl HandoffService {
             .await?;
         let mut stored = stored.into_iter();
         let customer_message = stored.next();
+        if customer_message
+            .as_ref()
+            .is_some_and(|m| m.text != text.as_str())
+        {
+            return Err(ServiceError::IdempotencyKeyReused);
+        }
         let queue = if conv.status == Status::Queued {
             Some(self.queue_info(&conv).await?)
         } else {
@@ -774,66 +842,6 @@ impl HandoffService {
             })
             .await?;
         Ok(conv)
-    }
-
-    /// A web customer leaves a phone number to continue by SMS.
-    pub async fn leave_contact(
-        &self,
-        id: &ConversationId,
-        phone: PhoneNumber,
-    ) -> Result<Conversation, ServiceError> {
-        for _ in 0..ATTEMPTS {
-            let now = self.clock.now();
-            let conv = self
-                .store
-                .conversation(id)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
-            if conv.status == Status::Resolved {
-                return Err(ServiceError::IllegalTransition {
-                    from: conv.status,
-                    action: "continue by SMS",
-                });
-            }
-            let own = self.store.customer(&conv.customer_id).await?;
-            let holder = self.store.customer_by_phone(&phone).await?;
-            let v = conv.version;
-            let mut change = Change::new(conv, Some(v), now);
-            let mut customer = match holder {
-                Some(h) if h.id != change.conv.customer_id => {
-                    // The number already belongs to a customer (they texted before):
-                    // this conversation joins their history.
-                    change.conv.customer_id = h.id.clone();
-                    h
-                }
-                Some(h) => h,
-                None => {
-                    let mut c =
-                        own.unwrap_or_else(|| Customer::new(change.conv.customer_id.clone(), now));
-                    c.phone = Some(phone.clone());
-                    c
-                }
-            };
-            if customer.sms_opted_out {
-                return Err(ServiceError::OptedOut);
-            }
-            customer.open_conversation = Some(change.conv.id.clone());
-            change.customer = Some(customer_write(customer));
-            change.conv.sms_follow_up = true;
-            let lang = change.conv.language;
-            change.push(
-                Role::System,
-                replies::sms_follow_up(&phone.masked(), lang),
-                Channel::Web,
-            );
-            let (commit, conv, _) = change.into_commit(None);
-            match self.store.commit(commit).await {
-                Ok(()) => return Ok(conv),
-                Err(StoreError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(ServiceError::Contended)
     }
 
     // ----- agents ----------------------------------------------------------------

@@ -343,3 +343,24 @@ impl ConversationStore for DownStore {
         down()
     }
 }
+
+#[async_trait]
+impl handoff_core::records::RecordStore for DownStore {
+    async fn record(
+        &self,
+        _: &handoff_core::records::RecordKey,
+    ) -> Result<Option<handoff_core::records::Record>, StoreError> {
+        down()
+    }
+    async fn put_record(&self, _: handoff_core::records::RecordWrite) -> Result<(), StoreError> {
+        down()
+    }
+    async fn count(
+        &self,
+        _: &handoff_core::records::RecordKey,
+        _: u32,
+        _: Timestamp,
+    ) -> Result<handoff_core::records::Count, StoreError> {
+        down()
+    }
+}
