@@ -13,7 +13,10 @@ use crate::ports::{Commit, ConversationStore, ConversationWrite, CustomerWrite};
 
 mod records;
 
-pub use records::{counters_hold_their_limit, records_are_versioned, records_commit_atomically};
+pub use records::{
+    counters_hold_their_limit, queue_pages_in_order, records_are_versioned,
+    records_commit_atomically,
+};
 
 type Store = Arc<dyn ConversationStore>;
 
@@ -113,6 +116,7 @@ pub async fn run_all(store: Store) {
     records_are_versioned(&store).await;
     records_commit_atomically(&store).await;
     counters_hold_their_limit(&store).await;
+    queue_pages_in_order(&store).await;
 }
 
 pub async fn round_trip_and_cursor(store: &Store) {

@@ -11,6 +11,7 @@ pub mod memory;
 pub mod model;
 pub mod packet;
 pub mod ports;
+pub mod queue_position;
 pub mod records;
 pub mod replies;
 pub mod service;

@@ -133,6 +133,10 @@ impl RateLimits {
         Ok(out)
     }
 
+    pub fn is_on(&self) -> bool {
+        self.limits.is_some()
+    }
+
     pub fn get(&self, kind: LimitKind) -> Option<Limit> {
         self.limits
             .as_ref()?

@@ -13,6 +13,7 @@ use crate::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
 use crate::ports::{Commit, ConversationStore};
+use crate::queue_position::QueuePosition;
 use crate::records::{Count, Record, RecordKey, RecordStore, RecordWrite};
 
 #[derive(Default)]
@@ -197,6 +198,23 @@ impl ConversationStore for MemoryStore {
             .conversations
             .values()
             .filter(|c| c.status == Status::Queued)
+            .cloned()
+            .collect();
+        sort_queue(&mut q);
+        q.truncate(limit);
+        Ok(q)
+    }
+
+    async fn queue_after(
+        &self,
+        after: &QueuePosition,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let mut q: Vec<Conversation> = self
+            .lock()
+            .conversations
+            .values()
+            .filter(|c| QueuePosition::of(c).is_some_and(|p| &p > after))
             .cloned()
             .collect();
         sort_queue(&mut q);

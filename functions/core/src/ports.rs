@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use crate::error::{DeliveryError, StoreError};
 use crate::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey};
 use crate::model::{Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber};
+use crate::queue_position::QueuePosition;
 use crate::records::{RecordStore, RecordWrite};
 
 /// A conversation write: the new state and the version it was read at
@@ -59,6 +60,12 @@ pub trait ConversationStore: RecordStore + Send + Sync {
 
     /// Queued conversations: high priority first, then longest waiting.
     async fn queue(&self, limit: usize) -> Result<Vec<Conversation>, StoreError>;
+    /// The queued conversations after `after`, in queue order: the next page.
+    async fn queue_after(
+        &self,
+        after: &QueuePosition,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError>;
     /// Conversations assigned to this agent, most recently updated first.
     async fn assigned_to(
         &self,

@@ -27,7 +27,10 @@ use crate::replies;
 use crate::triage::{triage, Triage};
 
 mod abuse;
+mod alerts;
 mod contact;
+
+pub use alerts::{AlertGate, GateDecision};
 
 /// How often a use case re-reads and retries after losing a conditional write.
 const ATTEMPTS: usize = 40;
@@ -170,6 +173,8 @@ pub struct AgentQueue {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dispatched {
     Delivered,
+    /// An agent alert held back by its queue's gate (counted, announced later).
+    Folded,
     /// Delivered before, or another worker holds it now.
     Skipped,
 }
@@ -303,7 +308,9 @@ impl HandoffService {
     #[tracing::instrument(skip_all, fields(channel = ?inbound.reply_via))]
     pub async fn receive(&self, inbound: Inbound) -> Result<Received, ServiceError> {
         let web = matches!(inbound.origin, Origin::Web { .. });
-        if matches!(inbound.origin, Origin::Web { conversation: None }) {
+        if matches!(inbound.origin, Origin::Web { conversation: None })
+            && self.settings.rate_limits.is_on()
+        {
             if let Some(key) = &inbound.idempotency {
                 // A retried first message is answered from the store, not counted again.
                 if self.store.idempotency(key).await?.is_some() {
@@ -1102,6 +1109,7 @@ impl HandoffService {
     /// The outbox use cases over this service's store and clock.
     pub fn outbox(&self) -> OutboxDispatcher {
         OutboxDispatcher::new(self.store.clone(), self.clock.clone())
+            .with_alert_coalescing(&self.settings.queue_name, self.settings.alert_coalesce)
     }
 
     pub async fn dispatch(
@@ -1126,6 +1134,10 @@ impl HandoffService {
 pub struct OutboxDispatcher {
     store: Arc<dyn ConversationStore>,
     clock: Arc<dyn Clock>,
+    /// Agents get one alert per queue per this window (zero: every alert).
+    alert_coalesce: SignedDuration,
+    /// The queue whose held-back alerts the sweep announces.
+    alert_queue: Option<String>,
 }
 
 /// How long a worker holds an item while sending it.
@@ -1133,7 +1145,19 @@ const OUTBOX_LEASE_SECS: i64 = 60;
 
 impl OutboxDispatcher {
     pub fn new(store: Arc<dyn ConversationStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            alert_coalesce: SignedDuration::ZERO,
+            alert_queue: None,
+        }
+    }
+
+    /// Coalesce agent alerts of `queue` to one per `window`.
+    pub fn with_alert_coalescing(mut self, queue: &str, window: SignedDuration) -> Self {
+        self.alert_coalesce = window;
+        self.alert_queue = Some(queue.to_string());
+        self
     }
 
     /// Deliver one outbox item at most once at a time: lease it, send, mark it done.
@@ -1152,6 +1176,23 @@ impl OutboxDispatcher {
         if !self.store.lease_outbox(&item.id, now, until).await? {
             return Ok(Dispatched::Skipped);
         }
+        let gated;
+        let item = match &item.item {
+            Outbound::AgentAlert(alert) => match self.gate_alert(item, alert).await? {
+                Some(send) => {
+                    gated = send;
+                    &gated
+                }
+                None => {
+                    self.store
+                        .complete_outbox(&item.id, self.clock.now())
+                        .await?;
+                    tracing::info!("alert folded into the next one");
+                    return Ok(Dispatched::Folded);
+                }
+            },
+            _ => item,
+        };
         match delivery.deliver(item).await {
             Ok(()) => {
                 self.store
@@ -1184,10 +1225,16 @@ impl OutboxDispatcher {
     ) -> Result<(usize, usize), ServiceError> {
         let pending = self.store.pending_outbox(self.clock.now(), limit).await?;
         let (mut delivered, mut failed) = (0, 0);
+        match self.flush_held_alerts(delivery).await {
+            Ok(Dispatched::Delivered) => delivered += 1,
+            Ok(_) => {}
+            Err(ServiceError::Delivery(_)) => failed += 1,
+            Err(e) => return Err(e),
+        }
         for item in &pending {
             match self.dispatch(delivery, item).await {
                 Ok(Dispatched::Delivered) => delivered += 1,
-                Ok(Dispatched::Skipped) => {}
+                Ok(Dispatched::Skipped | Dispatched::Folded) => {}
                 Err(ServiceError::Delivery(_)) => failed += 1,
                 Err(e) => return Err(e),
             }

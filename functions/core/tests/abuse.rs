@@ -270,3 +270,51 @@ async fn a_flood_of_handoffs_is_refused_and_nothing_is_stored() {
         .unwrap();
     assert!(again.repeat);
 }
+
+#[tokio::test]
+async fn a_burst_of_handoffs_sends_one_alert_and_a_count() {
+    let mut settings = settings();
+    settings.alert_coalesce = SignedDuration::from_secs(30);
+    let h = rebuild(harness(), settings);
+    for i in 0..5 {
+        h.service
+            .receive(first_message(
+                "상담원",
+                &format!("b-{i}"),
+                Some(&format!("dev-{i}")),
+            ))
+            .await
+            .unwrap();
+        h.clock.advance(SignedDuration::from_secs(2));
+    }
+    let delivery = Recorder::default();
+    h.service.dispatch_pending(&delivery, 50).await.unwrap();
+    assert_eq!(delivery.alerts().len(), 1, "one alert for the burst");
+    // Nothing more until the window has passed; then one summary with the count.
+    h.service.dispatch_pending(&delivery, 50).await.unwrap();
+    assert_eq!(delivery.alerts().len(), 1);
+    h.clock.advance(SignedDuration::from_secs(31));
+    h.service.dispatch_pending(&delivery, 50).await.unwrap();
+    let alerts = delivery.alerts();
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert!(
+        alerts[1].text.contains("+4 more waiting"),
+        "{}",
+        alerts[1].text
+    );
+    // The next handoff after a quiet window alerts at once, with nothing to add.
+    h.clock.advance(SignedDuration::from_secs(60));
+    h.service
+        .receive(first_message("상담원", "b-9", Some("dev-9")))
+        .await
+        .unwrap();
+    h.service.dispatch_pending(&delivery, 50).await.unwrap();
+    let alerts = delivery.alerts();
+    assert_eq!(alerts.len(), 3);
+    assert!(!alerts[2].text.contains("more waiting"));
+    assert_eq!(
+        h.store.queue(100).await.unwrap().len(),
+        6,
+        "every handoff is queued"
+    );
+}

@@ -314,6 +314,13 @@ impl ConversationStore for DownStore {
     async fn queue(&self, _: usize) -> Result<Vec<Conversation>, StoreError> {
         down()
     }
+    async fn queue_after(
+        &self,
+        _: &handoff_core::queue_position::QueuePosition,
+        _: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        down()
+    }
     async fn assigned_to(&self, _: &AgentId, _: usize) -> Result<Vec<Conversation>, StoreError> {
         down()
     }

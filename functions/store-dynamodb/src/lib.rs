@@ -28,6 +28,7 @@ use handoff_core::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
 use handoff_core::ports::{Commit, ConversationStore};
+use handoff_core::queue_position::QueuePosition;
 use handoff_core::StoreError;
 
 mod counter;
@@ -814,6 +815,38 @@ impl ConversationStore for DynamoStore {
     async fn queue(&self, limit: usize) -> Result<Vec<Conversation>, StoreError> {
         self.list_index(keys::GSI1, keys::GSI1PK, s(keys::QUEUE), true, limit)
             .await
+    }
+
+    async fn queue_after(
+        &self,
+        after: &QueuePosition,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let since = keys::millis(
+            Timestamp::from_millisecond(after.waiting_since_ms).unwrap_or(Timestamp::UNIX_EPOCH),
+        );
+        // GSI1SK sorts as (rank, waiting since, id): a key condition pages past it.
+        let names = [("#pk", keys::GSI1PK), ("#sk", keys::GSI1SK)];
+        let items = self
+            .query(
+                Query {
+                    index: Some(keys::GSI1),
+                    key_condition: "#pk = :pk AND #sk > :after",
+                    filter: None,
+                    names: &names,
+                    values: vec![
+                        (":pk", s(keys::QUEUE)),
+                        (":after", s(format!("{}#{since}#{}", after.rank, after.id))),
+                    ],
+                    forward: true,
+                },
+                limit,
+            )
+            .await?;
+        items.iter().map(data).collect()
     }
 
     async fn assigned_to(

@@ -32,6 +32,7 @@ use handoff_core::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
 use handoff_core::ports::{Commit, ConversationStore};
+use handoff_core::queue_position::QueuePosition;
 use handoff_core::records::RecordKey;
 
 mod records;
@@ -554,6 +555,29 @@ impl ConversationStore for SqliteStore {
                 "SELECT id, data FROM conversations WHERE status = 'queued'
                  ORDER BY queue_rank, queue_at, id LIMIT ?1",
                 [limit_of(limit)],
+            )
+        })
+        .await
+    }
+
+    async fn queue_after(
+        &self,
+        after: &QueuePosition,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let (rank, at, id) = (
+            i64::from(after.rank),
+            after.waiting_since_ms,
+            after.id.as_str().to_string(),
+        );
+        self.run(move |c| {
+            query_data(
+                c,
+                "conversation",
+                "SELECT id, data FROM conversations WHERE status = 'queued'
+                   AND (queue_rank, queue_at, id) > (?1, ?2, ?3)
+                 ORDER BY queue_rank, queue_at, id LIMIT ?4",
+                params![rank, at, id, limit_of(limit)],
             )
         })
         .await

@@ -152,3 +152,46 @@ pub async fn counters_hold_their_limit(store: &Store) {
         "counters: a higher limit admits again"
     );
 }
+
+/// Paging the queue: each page continues exactly after the last one, in order.
+pub async fn queue_pages_in_order(store: &Store) {
+    use crate::model::{Handoff, HandoffReason, Priority, Status};
+    use crate::queue_position::QueuePosition;
+    // Far in the past, so these come first whatever else the shared store holds.
+    let base = at(-10_000_000);
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let mut c = conversation(&CustomerId::generate());
+        c.status = Status::Queued;
+        c.handoff = Some(Handoff {
+            reason: HandoffReason::CustomerAsked,
+            priority: Priority::High,
+            requested_at: base.checked_add(SignedDuration::from_secs(i)).expect("t"),
+            summary: "s".into(),
+            number: 1,
+        });
+        store
+            .commit(create(&c, vec![]))
+            .await
+            .expect("queue: create");
+        ids.push(c.id.clone());
+    }
+    let first = store.queue(3).await.expect("queue");
+    let mut seen: Vec<_> = first.iter().map(|c| c.id.clone()).collect();
+    let mut last = QueuePosition::of(first.last().expect("a page")).expect("queued");
+    while seen.len() < 7 {
+        let page = store.queue_after(&last, 3).await.expect("queue_after");
+        assert!(!page.is_empty(), "queue: pages reach every conversation");
+        for c in &page {
+            let p = QueuePosition::of(c).expect("queued");
+            assert!(p > last, "queue: pages are in order");
+            last = p;
+        }
+        seen.extend(page.iter().map(|c| c.id.clone()));
+    }
+    assert_eq!(
+        &seen[..7],
+        &ids[..],
+        "queue: oldest first, none skipped or repeated"
+    );
+}
