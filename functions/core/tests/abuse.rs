@@ -318,3 +318,37 @@ async fn a_burst_of_handoffs_sends_one_alert_and_a_count() {
         "every handoff is queued"
     );
 }
+
+#[tokio::test]
+async fn the_queue_pages_past_its_first_page() {
+    let h = harness();
+    for i in 0..5 {
+        h.service
+            .receive(first_message(
+                "상담원",
+                &format!("q-{i}"),
+                Some(&format!("d-{i}")),
+            ))
+            .await
+            .unwrap();
+        h.clock.advance(SignedDuration::from_secs(1));
+    }
+    let a = handoff_core::auth::Agent::from_claims("agent-a", "agents").unwrap();
+    let first = h.service.agent_queue(&a, None, 2).await.unwrap();
+    assert_eq!(first.queued.len(), 2);
+    let mut all: Vec<_> = first
+        .queued
+        .iter()
+        .map(|q| q.conversation_id.clone())
+        .collect();
+    let mut cursor = first.next_cursor.clone();
+    while let Some(c) = cursor {
+        let p = handoff_core::queue_position::QueuePosition::from_cursor(&c).unwrap();
+        let page = h.service.agent_queue(&a, Some(&p), 2).await.unwrap();
+        all.extend(page.queued.iter().map(|q| q.conversation_id.clone()));
+        cursor = page.next_cursor;
+    }
+    assert_eq!(all.len(), 5);
+    let unique: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!(unique.len(), 5);
+}

@@ -259,7 +259,11 @@ async fn urgent_handoffs_jump_the_queue_and_alerts_go_out_once() {
         urgent.conversation.handoff.as_ref().unwrap().priority,
         Priority::High
     );
-    let queue = h.service.agent_queue(&agent("agent-a")).await.unwrap();
+    let queue = h
+        .service
+        .agent_queue(&agent("agent-a"), None, 200)
+        .await
+        .unwrap();
     let ids: Vec<_> = queue
         .queued
         .iter()
@@ -485,7 +489,7 @@ async fn withdrawing_returns_to_the_bot() {
     assert_eq!(conv.status, Status::Bot);
     assert!(h
         .service
-        .agent_queue(&agent("a"))
+        .agent_queue(&agent("a"), None, 200)
         .await
         .unwrap()
         .queued
