@@ -10,10 +10,12 @@ use serde_json::json;
 use handoff_core::auth::Agent;
 use handoff_core::ids::ConversationId;
 use handoff_core::model::MessageText;
+use handoff_core::queue_position::QueuePosition;
+use handoff_core::service::QUEUE_PAGE_MAX;
 use handoff_core::HandoffService;
 use handoff_http::{
-    json_body, json_response, method, path, respond, segments, static_response, ApiError, Request,
-    Response,
+    json_body, json_response, method, path, query, respond, segments, static_response, ApiError,
+    Request, Response,
 };
 
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
@@ -65,9 +67,28 @@ impl AgentApi {
                 200,
                 &json!({"agent_id": agent.id, "supervisor": agent.supervisor}),
             ),
-            ("GET", Some(["queue"])) => {
-                respond(200, svc.agent_queue(&agent).await.map_err(ApiError::from))
-            }
+            ("GET", Some(["queue"])) => respond(
+                200,
+                async {
+                    let after = query(&req, "cursor")
+                        .filter(|c| !c.is_empty())
+                        .map(QueuePosition::from_cursor)
+                        .transpose()
+                        .map_err(|e| ApiError::bad_request("invalid_cursor", e.to_string()))?;
+                    let limit = match query(&req, "limit") {
+                        None | Some("") => QUEUE_PAGE_MAX,
+                        Some(l) => l
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|l| (1..=QUEUE_PAGE_MAX).contains(l))
+                            .ok_or_else(|| {
+                                ApiError::bad_request("invalid_input", "limit: must be 1-200")
+                            })?,
+                    };
+                    Ok::<_, ApiError>(svc.agent_queue(&agent, after.as_ref(), limit).await?)
+                }
+                .await,
+            ),
             ("GET", Some(["conversations", id])) => respond(
                 200,
                 async {

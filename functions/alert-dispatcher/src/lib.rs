@@ -73,6 +73,10 @@ pub struct Config {
     pub twilio: Option<TwilioAccount>,
     /// The agent console, for links in alerts: `HANDOFF_CONSOLE_URL`, else `PUBLIC_BASE_URL` + `/console`.
     pub console_url: Option<String>,
+    /// The queue whose agent alerts are coalesced: `HANDOFF_QUEUE` (default `support`).
+    pub alert_queue: String,
+    /// One alert per queue per this window: `HANDOFF_ALERT_COALESCE` (default `30s`).
+    pub alert_coalesce: jiff::SignedDuration,
 }
 
 impl Config {
@@ -97,6 +101,16 @@ impl Config {
                 optional(vars, "PUBLIC_BASE_URL")
                     .map(|b| format!("{}/console", b.trim_end_matches('/')))
             }),
+            alert_queue: optional(vars, "HANDOFF_QUEUE").unwrap_or_else(|| "support".into()),
+            alert_coalesce: match optional(vars, "HANDOFF_ALERT_COALESCE") {
+                None => jiff::SignedDuration::from_secs(30),
+                Some(w) => {
+                    handoff_core::limits::parse_window(&w).ok_or_else(|| ConfigError::Invalid {
+                        name: "HANDOFF_ALERT_COALESCE",
+                        why: format!("{w:?} is not a window like 30s or 2m"),
+                    })?
+                }
+            },
             twilio: TwilioAccount::from_vars(var).map_err(|e| match e {
                 handoff_twilio::ConfigError::Missing(name) => ConfigError::Missing(name),
                 handoff_twilio::ConfigError::Invalid { name, why } => {
@@ -170,8 +184,10 @@ impl Dispatcher {
     /// The production wiring: the DynamoDB store, alerts through SNS, and texts
     /// through SNS or Twilio, from `config`.
     pub fn from_config(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
-        let store = DynamoStore::from_conf(sdk, config.table.clone())
-            .with_retention_days(config.retention_days);
+        let store = Arc::new(
+            DynamoStore::from_conf(sdk, config.table.clone())
+                .with_retention_days(config.retention_days),
+        );
         let sns = SnsDelivery::new(
             aws_sdk_sns::Client::new(sdk),
             config.alerts_topic_arn.clone(),
@@ -193,7 +209,11 @@ impl Dispatcher {
             }
         };
         Ok(Self::new(
-            OutboxDispatcher::new(Arc::new(store), Arc::new(SystemClock)),
+            OutboxDispatcher::new(store.clone(), Arc::new(SystemClock)).with_alert_coalescing(
+                store,
+                &config.alert_queue,
+                config.alert_coalesce,
+            ),
             delivery,
         ))
     }
@@ -248,6 +268,10 @@ impl Dispatcher {
                 }
             }
         }
+        // Alerts held back earlier are announced as soon as their window has passed.
+        if let Err(e) = self.outbox.flush_held_alerts(self.delivery.as_ref()).await {
+            tracing::warn!(error = %e, "held-back alerts not announced yet; the sweep retries");
+        }
         tracing::info!(
             records = event.records.len(),
             delivered = summary.delivered,
@@ -265,7 +289,7 @@ impl Dispatcher {
         };
         match self.outbox.dispatch(self.delivery.as_ref(), &item).await? {
             Dispatched::Delivered => Ok(Outcome::Delivered),
-            Dispatched::Skipped => Ok(Outcome::Skipped),
+            Dispatched::Skipped | Dispatched::Folded => Ok(Outcome::Skipped),
         }
     }
 

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use handoff_core::auth::ConversationTokens;
-use handoff_core::ids::{ClientMessageId, ConversationId, IdempotencyKey};
+use handoff_core::ids::{ClientMessageId, ConversationId, DeviceId, IdempotencyKey};
 use handoff_core::model::{Message, MessageText, Status};
-use handoff_core::service::{Inbound, Origin, QueueInfo, ReplyVia};
+use handoff_core::service::{Inbound, Origin, QueueInfo, ReplyVia, Sender};
 use handoff_core::sms::{Country, PhoneNumber};
+use handoff_core::verification::PhoneCode;
 use handoff_core::HandoffService;
 use handoff_http::{
     bearer, json_body, json_response, method, path, query, respond, segments, static_response,
@@ -38,6 +39,9 @@ struct SendBody {
     conversation_id: Option<String>,
     #[serde(default)]
     client_message_id: Option<String>,
+    /// The browser's random id (the widget keeps one): scopes keys and limits.
+    #[serde(default)]
+    device_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +67,11 @@ pub struct MessagesReply {
 #[derive(Debug, Deserialize)]
 struct ContactBody {
     phone: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct VerifyBody {
+    code: String,
 }
 
 fn with_cors(mut r: Response) -> Response {
@@ -117,7 +126,11 @@ impl ChatApi {
             ("POST", twilio::ROUTE) => self.twilio_webhook(&req).await,
             _ => match segments(&req, "/v1/chat/conversations/").as_deref() {
                 Some([id, "messages"]) if m == "GET" => respond(200, self.messages(&req, id).await),
-                Some([id, "contact"]) if m == "POST" => respond(200, self.contact(&req, id).await),
+                Some([id, "contact"]) if m == "POST" => respond(202, self.contact(&req, id).await),
+                Some([id, "contact", "verify"]) if m == "POST" => {
+                    respond(200, self.verify_contact(&req, id).await)
+                }
+                Some([_, "contact", "verify"]) => ApiError::method_not_allowed().into_response(),
                 Some([id, "withdraw"]) if m == "POST" => {
                     respond(200, self.withdraw(&req, id).await)
                 }
@@ -158,7 +171,11 @@ impl ChatApi {
             .as_deref()
             .map(ClientMessageId::parse)
             .transpose()?;
-        let idempotency = client.map(|c| IdempotencyKey::web(conversation.as_ref(), &c));
+        let device = body.device_id.as_deref().map(DeviceId::parse).transpose()?;
+        let idempotency = client.map(|c| match &conversation {
+            Some(id) => IdempotencyKey::web(id, &c),
+            None => IdempotencyKey::web_first(device.as_ref(), &c, text.as_str()),
+        });
         let received = self
             .service
             .receive(Inbound {
@@ -166,6 +183,10 @@ impl ChatApi {
                 text,
                 idempotency,
                 reply_via: ReplyVia::Response,
+                sender: Sender {
+                    ip: source_ip(req),
+                    device,
+                },
             })
             .await?;
         let id = received.conversation.id.clone();
@@ -205,9 +226,29 @@ impl ChatApi {
         let body: ContactBody = json_body(req)?;
         let phone = PhoneNumber::parse(&body.phone, Country::KR)
             .map_err(|e| ApiError::bad_request("invalid_phone", e.to_string()))?;
-        let masked = phone.masked();
-        self.service.leave_contact(&id, phone).await?;
-        Ok(serde_json::json!({ "phone": masked, "sms": true }))
+        // The same answer whatever the number's state: no oracle for opted-out numbers.
+        self.service
+            .request_phone_code(
+                &id,
+                phone,
+                &self.tokens.phone_codes(),
+                source_ip(req).as_deref(),
+            )
+            .await?;
+        Ok(serde_json::json!({ "verification": "sent" }))
+    }
+
+    async fn verify_contact(&self, req: &Request, id: &str) -> Result<serde_json::Value, ApiError> {
+        let id = self.authorize(req, id)?;
+        let body: VerifyBody = json_body(req)?;
+        let code = PhoneCode::parse(&body.code).ok_or_else(|| {
+            ApiError::bad_request("invalid_code", "code: must be the 6 digits of the text")
+        })?;
+        let conv = self
+            .service
+            .verify_phone(&id, &code, &self.tokens.phone_codes())
+            .await?;
+        Ok(serde_json::json!({ "phone_verified": true, "status": conv.status }))
     }
 
     async fn withdraw(&self, req: &Request, id: &str) -> Result<serde_json::Value, ApiError> {
@@ -215,6 +256,11 @@ impl ChatApi {
         let conv = self.service.withdraw(&id).await?;
         Ok(serde_json::json!({ "conversation_id": conv.id, "status": conv.status }))
     }
+}
+
+/// The caller's address as API Gateway (or the local server) saw it.
+fn source_ip(req: &Request) -> Option<String> {
+    req.request_context.http.source_ip.clone()
 }
 
 impl ChatApi {

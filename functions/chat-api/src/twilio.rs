@@ -163,6 +163,7 @@ async fn answer(
             text,
             idempotency: Some(IdempotencyKey::sms(PROVIDER, &inbound.message_sid)),
             reply_via: ReplyVia::Response,
+            sender: Default::default(),
         })
         .await?;
     // The use case decided what to text (its one SMS reply policy: nothing but the STOP

@@ -24,6 +24,10 @@ impl Secret {
         }
         Ok(Self(bytes))
     }
+    /// The key bytes, for keyed hashes elsewhere in the domain.
+    pub(crate) fn expose(&self) -> &[u8] {
+        &self.0
+    }
     fn mac(&self) -> HmacSha256 {
         // HMAC takes keys of any length; this cannot fail.
         <HmacSha256 as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!())
@@ -55,6 +59,14 @@ impl ConversationTokens {
     pub fn verify(&self, id: &ConversationId, token: &str) -> bool {
         let expected = self.issue(id);
         expected.as_bytes().ct_eq(token.trim().as_bytes()).into()
+    }
+    /// The key for hashing phone codes, derived so it differs from the token key.
+    pub fn phone_codes(&self) -> crate::verification::PhoneCodes {
+        let mut mac = self.secret.mac();
+        mac.update(b"phone-codes");
+        let key = mac.finalize().into_bytes().to_vec();
+        // 32 bytes: always a valid secret.
+        crate::verification::PhoneCodes::new(Secret(key))
     }
 }
 

@@ -82,6 +82,14 @@ pub enum ServiceError {
     /// reason to retry. Clients see no details.
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("this client_message_id was already used for a different message")]
+    IdempotencyKeyReused,
+    #[error("no code was sent for this conversation; ask for one first")]
+    NoVerification,
+    #[error(transparent)]
+    CodeRejected(#[from] crate::verification::CodeRejected),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

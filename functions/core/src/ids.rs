@@ -66,6 +66,10 @@ id_type!(
 id_type!(
     /// A client's own id for one send, so a retried send is stored once.
     ClientMessageId, "client_message_id", 100);
+id_type!(
+    /// A browser's random id (the widget keeps it): scopes first-message keys and
+    /// abuse limits to one sender.
+    DeviceId, "device_id", 64);
 
 fn new_id(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
@@ -94,10 +98,21 @@ impl MessageId {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub fn web(conversation: Option<&ConversationId>, client: &ClientMessageId) -> Self {
-        match conversation {
-            Some(c) => Self(format!("web:{c}:{client}")),
-            None => Self(format!("web:new:{client}")),
+    /// A message to an existing conversation: the key is scoped to it.
+    pub fn web(conversation: &ConversationId, client: &ClientMessageId) -> Self {
+        Self(format!("web:{conversation}:{client}"))
+    }
+    /// A first message: scoped to the sending browser, or, without a device id, to
+    /// the text itself, so a key can never return another sender's conversation.
+    pub fn web_first(device: Option<&DeviceId>, client: &ClientMessageId, text: &str) -> Self {
+        match device {
+            Some(d) => Self(format!("web:new:dev:{d}:{client}")),
+            None => {
+                use sha2::{Digest, Sha256};
+                let digest = Sha256::digest(text.as_bytes());
+                let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+                Self(format!("web:new:text:{hex}:{client}"))
+            }
         }
     }
     /// `provider` is e.g. `sns` or `twilio`; `id` the provider's message id.

@@ -7,14 +7,18 @@ pub mod conversation;
 pub mod error;
 pub mod hours;
 pub mod ids;
+pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod outbox;
 pub mod packet;
 pub mod ports;
+pub mod queue_position;
+pub mod records;
 pub mod replies;
 pub mod service;
 pub mod triage;
+pub mod verification;
 
 #[cfg(feature = "contract")]
 pub mod contract;

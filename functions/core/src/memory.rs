@@ -13,6 +13,8 @@ use crate::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
 use crate::ports::{Commit, ConversationStore, OutboxStore};
+use crate::queue_position::QueuePosition;
+use crate::records::{Count, Record, RecordKey, RecordStore, RecordWrite};
 
 #[derive(Default)]
 struct State {
@@ -22,6 +24,7 @@ struct State {
     phones: HashMap<String, CustomerId>,
     idempotency: HashMap<String, IdempotencyRecord>,
     outbox: BTreeMap<String, (OutboxItem, Option<Timestamp>, bool)>,
+    records: HashMap<RecordKey, Record>,
 }
 
 #[derive(Default)]
@@ -93,6 +96,23 @@ pub fn check_commit(
     Ok(())
 }
 
+/// The record checks of a commit: each stored version must be the expected one.
+pub fn check_records(
+    commit: &Commit,
+    record_version: impl Fn(&RecordKey) -> Option<u64>,
+) -> Result<(), StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    for r in &commit.records {
+        if !seen.insert(&r.record.key) || record_version(&r.record.key) != r.expected_version {
+            return Err(StoreError::Conflict(format!(
+                "record {} changed",
+                r.record.key
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Queue order: high priority first, then longest waiting.
 pub fn sort_queue(conversations: &mut [Conversation]) {
     conversations.sort_by(|a, b| {
@@ -118,6 +138,7 @@ impl ConversationStore for MemoryStore {
             |k| s.idempotency.contains_key(k.as_str()),
             |id| s.outbox.contains_key(id),
         )?;
+        check_records(&commit, |k| s.records.get(k).map(|r| r.version))?;
         if let Some(w) = commit.conversation {
             s.conversations
                 .insert(w.conversation.id.clone(), w.conversation);
@@ -145,6 +166,9 @@ impl ConversationStore for MemoryStore {
         }
         for o in commit.outbox {
             s.outbox.insert(o.id.clone(), (o, None, false));
+        }
+        for r in commit.records {
+            s.records.insert(r.record.key.clone(), r.record);
         }
         Ok(())
     }
@@ -181,6 +205,23 @@ impl ConversationStore for MemoryStore {
             .conversations
             .values()
             .filter(|c| c.status == Status::Queued)
+            .cloned()
+            .collect();
+        sort_queue(&mut q);
+        q.truncate(limit);
+        Ok(q)
+    }
+
+    async fn queue_after(
+        &self,
+        after: &QueuePosition,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let mut q: Vec<Conversation> = self
+            .lock()
+            .conversations
+            .values()
+            .filter(|c| QueuePosition::of(c).is_some_and(|p| &p > after))
             .cloned()
             .collect();
         sort_queue(&mut q);
@@ -282,5 +323,47 @@ impl OutboxStore for MemoryStore {
             *lease = None;
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl RecordStore for MemoryStore {
+    async fn record(&self, key: &RecordKey) -> Result<Option<Record>, StoreError> {
+        Ok(self.lock().records.get(key).cloned())
+    }
+
+    async fn put_record(&self, write: RecordWrite) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let stored = s.records.get(&write.record.key).map(|r| r.version);
+        if stored != write.expected_version {
+            return Err(StoreError::Conflict(format!(
+                "record {} changed",
+                write.record.key
+            )));
+        }
+        s.records.insert(write.record.key.clone(), write.record);
+        Ok(())
+    }
+
+    async fn count(
+        &self,
+        key: &RecordKey,
+        limit: u32,
+        expires_at: Timestamp,
+    ) -> Result<Count, StoreError> {
+        let mut s = self.lock();
+        let record = s.records.entry(key.clone()).or_insert_with(|| Record {
+            key: key.clone(),
+            version: 0,
+            data: serde_json::json!(0),
+            expires_at: Some(expires_at),
+        });
+        let n = record.data.as_u64().unwrap_or(0) as u32;
+        if n >= limit {
+            return Ok(Count::OverLimit);
+        }
+        record.data = serde_json::json!(n + 1);
+        record.version += 1;
+        Ok(Count::Admitted(n + 1))
     }
 }

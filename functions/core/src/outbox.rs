@@ -10,6 +10,10 @@ use crate::error::{DeliveryError, ServiceError};
 use crate::ids::ConversationId;
 use crate::model::{AgentAlert, Outbound, OutboxItem, PhoneNumber};
 use crate::ports::{Clock, Delivery, OutboxStore};
+use crate::records::RecordStore;
+
+mod alerts;
+pub use alerts::{AlertGate, GateDecision};
 
 /// How long a worker holds an item while sending it.
 const OUTBOX_LEASE_SECS: i64 = 60;
@@ -33,6 +37,53 @@ pub fn customer_sms(
     }
 }
 
+/// The verification code for a conversation's phone: one per code issued (`version`).
+pub fn verification_sms(
+    conversation: &ConversationId,
+    version: u64,
+    to: PhoneNumber,
+    text: String,
+    now: Timestamp,
+) -> OutboxItem {
+    OutboxItem {
+        id: format!("verify:{conversation}:{version}"),
+        created_at: now,
+        item: Outbound::CustomerSms {
+            conversation_id: conversation.clone(),
+            to,
+            text,
+        },
+    }
+}
+
+/// The one alert announcing `count` alerts of `queue` held back since the last one
+/// (bilingual: the dispatcher does not know the agents' language, and it is one line).
+pub fn alert_summary(
+    queue: &str,
+    first: ConversationId,
+    count: u32,
+    high: bool,
+    now: Timestamp,
+) -> OutboxItem {
+    OutboxItem {
+        id: format!("alert-summary:{queue}:{}", now.as_millisecond()),
+        created_at: now,
+        item: Outbound::AgentAlert(AgentAlert {
+            conversation_id: first,
+            text: format!("+{count} more waiting · 대기 {count}건 더"),
+            link: None,
+            queue: queue.to_string(),
+            priority: if high {
+                crate::model::Priority::High
+            } else {
+                crate::model::Priority::Normal
+            },
+            language: crate::model::Lang::En,
+            channel: crate::model::Channel::Web,
+        }),
+    }
+}
+
 /// The agents' alert for the conversation's handoff number `number`.
 pub fn agent_alert(alert: AgentAlert, number: u32, now: Timestamp) -> OutboxItem {
     OutboxItem {
@@ -45,6 +96,8 @@ pub fn agent_alert(alert: AgentAlert, number: u32, now: Timestamp) -> OutboxItem
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dispatched {
     Delivered,
+    /// An agent alert held back by its queue's gate (counted, announced later).
+    Folded,
     /// Delivered before, or another worker holds it now.
     Skipped,
 }
@@ -54,11 +107,33 @@ pub enum Dispatched {
 pub struct OutboxDispatcher {
     store: Arc<dyn OutboxStore>,
     clock: Arc<dyn Clock>,
+    /// One agent alert per queue per window, when set.
+    coalescing: Option<alerts::Coalescing>,
 }
 
 impl OutboxDispatcher {
     pub fn new(store: Arc<dyn OutboxStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            coalescing: None,
+        }
+    }
+
+    /// Agent alerts of `queue` at most one per `window` (zero: every alert), the gate
+    /// kept in `records`.
+    pub fn with_alert_coalescing(
+        mut self,
+        records: Arc<dyn RecordStore>,
+        queue: &str,
+        window: SignedDuration,
+    ) -> Self {
+        self.coalescing = (!window.is_zero()).then(|| alerts::Coalescing {
+            records,
+            queue: queue.to_string(),
+            window,
+        });
+        self
     }
 
     /// Deliver one outbox item at most once at a time: lease it, send, mark it done.
@@ -77,6 +152,23 @@ impl OutboxDispatcher {
         if !self.store.lease_outbox(&item.id, now, until).await? {
             return Ok(Dispatched::Skipped);
         }
+        let gated;
+        let item = match &item.item {
+            Outbound::AgentAlert(alert) => match self.gate_alert(item, alert).await? {
+                Some(send) => {
+                    gated = send;
+                    &gated
+                }
+                None => {
+                    self.store
+                        .complete_outbox(&item.id, self.clock.now())
+                        .await?;
+                    tracing::info!("alert held back; counted in the next one");
+                    return Ok(Dispatched::Folded);
+                }
+            },
+            _ => item,
+        };
         match delivery.deliver(item).await {
             Ok(()) => {
                 self.store
@@ -109,10 +201,16 @@ impl OutboxDispatcher {
     ) -> Result<(usize, usize), ServiceError> {
         let pending = self.store.pending_outbox(self.clock.now(), limit).await?;
         let (mut delivered, mut failed) = (0, 0);
+        match self.flush_held_alerts(delivery).await {
+            Ok(Dispatched::Delivered) => delivered += 1,
+            Ok(_) => {}
+            Err(ServiceError::Delivery(_)) => failed += 1,
+            Err(e) => return Err(e),
+        }
         for item in &pending {
             match self.dispatch(delivery, item).await {
                 Ok(Dispatched::Delivered) => delivered += 1,
-                Ok(Dispatched::Skipped) => {}
+                Ok(Dispatched::Skipped | Dispatched::Folded) => {}
                 Err(ServiceError::Delivery(_)) => failed += 1,
                 Err(e) => return Err(e),
             }

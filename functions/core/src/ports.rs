@@ -7,6 +7,8 @@ use jiff::Timestamp;
 use crate::error::{DeliveryError, StoreError};
 use crate::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey};
 use crate::model::{Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber};
+use crate::queue_position::QueuePosition;
+use crate::records::{RecordStore, RecordWrite};
 
 /// A conversation write: the new state and the version it was read at
 /// (`None`: the conversation must not exist yet).
@@ -27,6 +29,7 @@ pub struct CustomerWrite {
 /// Stores must check: the conversation's and customer's expected versions
 /// (`StoreError::Conflict`), that a customer's phone belongs to no other customer
 /// (`Conflict`), that no message with the same (conversation, seq) exists (`Conflict`),
+/// that each record's stored version equals its expected one (`Conflict`),
 /// and that the idempotency key is new (`StoreError::Duplicate`, checked so that a
 /// repeat is reported as `Duplicate` even when the versions moved on).
 #[derive(Debug, Clone, Default)]
@@ -36,12 +39,13 @@ pub struct Commit {
     pub messages: Vec<Message>,
     pub idempotency: Option<IdempotencyRecord>,
     pub outbox: Vec<OutboxItem>,
+    pub records: Vec<RecordWrite>,
 }
 
 /// Conversations, messages, customers and idempotency records; its commits also write
 /// the outbox, so it is an [`OutboxStore`] too.
 #[async_trait]
-pub trait ConversationStore: OutboxStore {
+pub trait ConversationStore: OutboxStore + RecordStore {
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>, StoreError>;
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
     /// Messages with `seq > after`, oldest first, at most `limit`.
@@ -58,6 +62,12 @@ pub trait ConversationStore: OutboxStore {
 
     /// Queued conversations: high priority first, then longest waiting.
     async fn queue(&self, limit: usize) -> Result<Vec<Conversation>, StoreError>;
+    /// The queued conversations after `after`, in queue order: the next page.
+    async fn queue_after(
+        &self,
+        after: &QueuePosition,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError>;
     /// Conversations assigned to this agent, most recently updated first.
     async fn assigned_to(
         &self,

@@ -249,3 +249,11 @@ mod tests {
         assert!(queued_open(1, 0, Lang::Ko).contains("약 1분"));
     }
 }
+
+/// The text carrying a phone verification code (never logged).
+pub fn phone_code(business: &str, code: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!("[{business}] 인증번호 {code} (10분 안에 입력해 주세요). 요청하지 않으셨다면 무시하세요."),
+        Lang::En => format!("[{business}] Your code is {code} (valid 10 minutes). If you did not ask for it, ignore this text."),
+    }
+}

@@ -3,64 +3,18 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use common::*;
 use handoff_core::auth::Agent;
 use handoff_core::ids::{AgentId, ConversationId};
 use handoff_core::model::{
-    Channel, HandoffReason, MessageText, Outbound, OutboxItem, Priority, Role, Status,
+    Channel, HandoffReason, MessageText, OutboxItem, Priority, Role, Status,
 };
 use handoff_core::ports::{ConversationStore, Delivery, OutboxStore};
 use handoff_core::service::Dispatched;
 use handoff_core::{DeliveryError, ServiceError};
-
-#[derive(Default)]
-struct Recorder {
-    sent: Mutex<Vec<OutboxItem>>,
-    fail_next: Mutex<usize>,
-}
-
-#[async_trait]
-impl Delivery for Recorder {
-    async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
-        let mut fail = self.fail_next.lock().unwrap();
-        if *fail > 0 {
-            *fail -= 1;
-            return Err(DeliveryError::Transient("simulated outage".into()));
-        }
-        self.sent.lock().unwrap().push(item.clone());
-        Ok(())
-    }
-}
-
-impl Recorder {
-    fn alerts(&self) -> Vec<handoff_core::model::AgentAlert> {
-        self.sent
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|o| match &o.item {
-                Outbound::AgentAlert(a) => Some(a.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-    fn texts(&self) -> Vec<(String, String)> {
-        self.sent
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|o| match &o.item {
-                Outbound::CustomerSms { to, text, .. } => {
-                    Some((to.as_str().to_string(), text.clone()))
-                }
-                _ => None,
-            })
-            .collect()
-    }
-}
 
 #[tokio::test]
 async fn faq_answer_then_person_then_agent_reply_then_resolve() {
@@ -305,7 +259,11 @@ async fn urgent_handoffs_jump_the_queue_and_alerts_go_out_once() {
         urgent.conversation.handoff.as_ref().unwrap().priority,
         Priority::High
     );
-    let queue = h.service.agent_queue(&agent("agent-a")).await.unwrap();
+    let queue = h
+        .service
+        .agent_queue(&agent("agent-a"), None, 200)
+        .await
+        .unwrap();
     let ids: Vec<_> = queue
         .queued
         .iter()
@@ -465,10 +423,7 @@ async fn a_web_customer_continues_by_sms_in_one_conversation() {
         .await
         .unwrap();
     let id = r.conversation.id.clone();
-    h.service
-        .leave_contact(&id, phone("010-2222-3333"))
-        .await
-        .unwrap();
+    verify_phone(&h, &id, "010-2222-3333").await;
     // A text from that phone continues the same conversation.
     let r2 = h
         .service
@@ -534,7 +489,7 @@ async fn withdrawing_returns_to_the_bot() {
     assert_eq!(conv.status, Status::Bot);
     assert!(h
         .service
-        .agent_queue(&agent("a"))
+        .agent_queue(&agent("a"), None, 200)
         .await
         .unwrap()
         .queued

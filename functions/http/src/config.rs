@@ -12,8 +12,10 @@ use std::sync::Arc;
 use handoff_core::auth::{AgentTokens, ConversationTokens, Secret};
 use handoff_core::faq::{FaqCatalog, FaqIndex, Lang};
 use handoff_core::hours::AgentHours;
+use handoff_core::limits::{parse_window, RateLimits};
 use handoff_core::ports::{ConversationStore, SystemClock};
 use handoff_core::{HandoffService, Settings};
+use jiff::SignedDuration;
 
 /// The sample catalog of the demo business, used when no catalog is configured.
 pub const SAMPLE_CATALOG: &str = include_str!("../sample-faq.json");
@@ -255,6 +257,20 @@ impl Config {
             sms_max_segments: parse_num(vars, "HANDOFF_SMS_MAX_SEGMENTS", 3)?,
             agent_language,
             earlier_conversations: parse_num(vars, "HANDOFF_EARLIER_CONVERSATIONS", 5)?,
+            rate_limits: match vars.get("HANDOFF_RATE_LIMITS") {
+                Some(spec) => RateLimits::parse(&spec).map_err(|e| ConfigError::Invalid {
+                    name: "HANDOFF_RATE_LIMITS",
+                    why: e.message,
+                })?,
+                None => RateLimits::default(),
+            },
+            alert_coalesce: match vars.get("HANDOFF_ALERT_COALESCE") {
+                Some(w) => parse_window(w.trim()).ok_or_else(|| ConfigError::Invalid {
+                    name: "HANDOFF_ALERT_COALESCE",
+                    why: format!("{w:?} is not a window like 30s or 2m"),
+                })?,
+                None => SignedDuration::from_secs(30),
+            },
         };
         let index = FaqIndex::build(&catalog);
         let agent_tokens = vars

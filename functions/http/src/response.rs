@@ -5,6 +5,7 @@ use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use serde::Serialize;
 use serde_json::json;
 
+use handoff_core::verification::CodeRejected;
 use handoff_core::{InputError, ServiceError, StoreError};
 
 use crate::Response;
@@ -16,6 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub extra: Option<(&'static str, String)>,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,6 +28,7 @@ impl ApiError {
             code,
             message: message.into(),
             extra: None,
+            retry_after: None,
         }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -48,7 +52,12 @@ impl ApiError {
         if let Some((k, v)) = self.extra {
             body["error"][k] = json!(v);
         }
-        json_response(self.status, &body)
+        let mut r = json_response(self.status, &body);
+        if let Some(secs) = self.retry_after {
+            r.headers
+                .insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        r
     }
 }
 
@@ -87,6 +96,22 @@ impl From<ServiceError> for ApiError {
                 ..ApiError::new(409, "not_owner", e.to_string())
             },
             ServiceError::OptedOut => ApiError::new(409, "customer_opted_out", e.to_string()),
+            ServiceError::RateLimited { retry_after_secs } => ApiError {
+                retry_after: Some(retry_after_secs),
+                ..ApiError::new(429, "rate_limited", e.to_string())
+            },
+            ServiceError::IdempotencyKeyReused => {
+                ApiError::new(409, "idempotency_key_reused", e.to_string())
+            }
+            ServiceError::NoVerification => ApiError::new(400, "no_code_sent", e.to_string()),
+            ServiceError::CodeRejected(r) => match r {
+                CodeRejected::Wrong { attempts_left } => ApiError {
+                    extra: Some(("attempts_left", attempts_left.to_string())),
+                    ..ApiError::new(400, "code_invalid", r.to_string())
+                },
+                CodeRejected::Expired => ApiError::new(400, "code_expired", r.to_string()),
+                CodeRejected::TooManyAttempts => ApiError::new(400, "code_dead", r.to_string()),
+            },
             ServiceError::Contended => {
                 ApiError::new(409, "busy", "the conversation is changing; try again")
             }

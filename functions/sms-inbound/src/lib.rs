@@ -147,6 +147,7 @@ async fn handle_record(
         text,
         idempotency: Some(IdempotencyKey::sms(PROVIDER, &sms.inbound_message_id)),
         reply_via: ReplyVia::SmsOutbox,
+        sender: Default::default(),
     };
     match service.receive(inbound).await {
         Ok(received) => Ok(RecordReport {

@@ -314,6 +314,13 @@ impl ConversationStore for DownStore {
     async fn queue(&self, _: usize) -> Result<Vec<Conversation>, StoreError> {
         down()
     }
+    async fn queue_after(
+        &self,
+        _: &handoff_core::queue_position::QueuePosition,
+        _: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        down()
+    }
     async fn assigned_to(&self, _: &AgentId, _: usize) -> Result<Vec<Conversation>, StoreError> {
         down()
     }
@@ -344,6 +351,27 @@ impl OutboxStore for DownStore {
         down()
     }
     async fn release_outbox(&self, _: &str) -> Result<(), StoreError> {
+        down()
+    }
+}
+
+#[async_trait]
+impl handoff_core::records::RecordStore for DownStore {
+    async fn record(
+        &self,
+        _: &handoff_core::records::RecordKey,
+    ) -> Result<Option<handoff_core::records::Record>, StoreError> {
+        down()
+    }
+    async fn put_record(&self, _: handoff_core::records::RecordWrite) -> Result<(), StoreError> {
+        down()
+    }
+    async fn count(
+        &self,
+        _: &handoff_core::records::RecordKey,
+        _: u32,
+        _: Timestamp,
+    ) -> Result<handoff_core::records::Count, StoreError> {
         down()
     }
 }

@@ -28,10 +28,12 @@ use handoff_core::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
 use handoff_core::ports::{Commit, ConversationStore, OutboxStore};
+use handoff_core::queue_position::QueuePosition;
 use handoff_core::StoreError;
 
 mod counter;
 pub mod keys;
+mod records;
 pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -129,6 +131,7 @@ enum Part {
     OldPhone,
     Message(u64),
     Outbox(String),
+    Record(String),
 }
 
 impl Part {
@@ -141,6 +144,7 @@ impl Part {
             Part::OldPhone => "previous phone number changed hands".into(),
             Part::Message(seq) => format!("message {seq} exists"),
             Part::Outbox(id) => format!("outbox item {id} exists"),
+            Part::Record(key) => format!("record {key} changed"),
         }
     }
 }
@@ -762,6 +766,11 @@ impl ConversationStore for DynamoStore {
             )?);
             parts.push(Part::Outbox(o.id.clone()));
         }
+        for r in &commit.records {
+            let (condition, values) = records::condition(r.expected_version);
+            items.push(put(table, records::item(&r.record)?, condition, values)?);
+            parts.push(Part::Record(r.record.key.to_string()));
+        }
         if items.is_empty() {
             return Ok(());
         }
@@ -823,6 +832,38 @@ impl ConversationStore for DynamoStore {
     async fn queue(&self, limit: usize) -> Result<Vec<Conversation>, StoreError> {
         self.list_index(keys::GSI1, keys::GSI1PK, s(keys::QUEUE), true, limit)
             .await
+    }
+
+    async fn queue_after(
+        &self,
+        after: &QueuePosition,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let since = keys::millis(
+            Timestamp::from_millisecond(after.waiting_since_ms).unwrap_or(Timestamp::UNIX_EPOCH),
+        );
+        // GSI1SK sorts as (rank, waiting since, id): a key condition pages past it.
+        let names = [("#pk", keys::GSI1PK), ("#sk", keys::GSI1SK)];
+        let items = self
+            .query(
+                Query {
+                    index: Some(keys::GSI1),
+                    key_condition: "#pk = :pk AND #sk > :after",
+                    filter: None,
+                    names: &names,
+                    values: vec![
+                        (":pk", s(keys::QUEUE)),
+                        (":after", s(format!("{}#{since}#{}", after.rank, after.id))),
+                    ],
+                    forward: true,
+                },
+                limit,
+            )
+            .await?;
+        items.iter().map(data).collect()
     }
 
     async fn assigned_to(

@@ -357,6 +357,8 @@ pub fn settings() -> Settings {
         sms_max_segments: 3,
         agent_language: Lang::Ko,
         earlier_conversations: 3,
+        rate_limits: handoff_core::limits::RateLimits::off(),
+        alert_coalesce: jiff::SignedDuration::ZERO,
     }
 }
 
@@ -374,7 +376,11 @@ pub fn web(conversation: Option<&ConversationId>, text: &str, client_id: &str) -
             conversation: conversation.cloned(),
         },
         text: MessageText::parse(text).unwrap_or_else(|e| panic!("text: {e}")),
-        idempotency: Some(IdempotencyKey::web(conversation, &client)),
+        idempotency: Some(match conversation {
+            Some(c) => IdempotencyKey::web(c, &client),
+            None => IdempotencyKey::web_first(None, &client, text),
+        }),
         reply_via: ReplyVia::Response,
+        sender: Default::default(),
     }
 }

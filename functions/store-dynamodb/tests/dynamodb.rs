@@ -423,6 +423,7 @@ async fn twenty_texts_at_once_from_one_number() {
                         &format!("burst-{i}"),
                     )),
                     reply_via: ReplyVia::SmsOutbox,
+                    sender: Default::default(),
                 })
                 .await
         }));

@@ -27,15 +27,19 @@ use serde::Serialize;
 
 use handoff_core::error::StoreError;
 use handoff_core::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey};
-use handoff_core::memory::check_commit;
+use handoff_core::memory::{check_commit, check_records};
 use handoff_core::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
 use handoff_core::ports::{Commit, ConversationStore, OutboxStore};
+use handoff_core::queue_position::QueuePosition;
+use handoff_core::records::RecordKey;
+
+mod records;
 
 /// The schema this build writes, kept in SQLite's `user_version` so that later
 /// builds can migrate older files.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a call waits for another connection's write lock before it reports
 /// [`StoreError::Unavailable`].
@@ -89,6 +93,17 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_pending
     ON outbox (created_at_ms, id) WHERE delivered_at_ms IS NULL;
+";
+
+/// Version 2: small keyed records (verifications, alert gates, rate counters).
+const SCHEMA_V2: &str = "
+CREATE TABLE IF NOT EXISTS records (
+    key           TEXT PRIMARY KEY NOT NULL,
+    version       INTEGER NOT NULL,
+    expires_at_ms INTEGER,
+    data          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
 ";
 
 /// The embedded store. Cloning is cheap and shares the connection.
@@ -165,6 +180,9 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     if version < 1 {
         tx.execute_batch(SCHEMA_V1).map_err(db_err)?;
+    }
+    if version < 2 {
+        tx.execute_batch(SCHEMA_V2).map_err(db_err)?;
     }
     // Later versions migrate here, one step at a time.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -348,6 +366,9 @@ fn write_commit(conn: &mut Connection, commit: &Commit) -> Result<(), StoreError
             params![o.id, ms(o.created_at), data],
         )?;
     }
+    for r in &commit.records {
+        records::write(&tx, &r.record)?;
+    }
 
     tx.commit().map_err(db_err)
 }
@@ -455,7 +476,15 @@ fn check(conn: &Connection, commit: &Commit) -> Result<(), StoreError> {
             )
             .is_some()
         },
-    );
+    )
+    .and_then(|()| {
+        check_records(commit, |key: &RecordKey| {
+            keep(
+                &failed,
+                version("SELECT version FROM records WHERE key = ?1", key.as_str()),
+            )
+        })
+    });
     if let Some(e) = failed.into_inner() {
         return Err(e);
     }
@@ -528,6 +557,29 @@ impl ConversationStore for SqliteStore {
                 "SELECT id, data FROM conversations WHERE status = 'queued'
                  ORDER BY queue_rank, queue_at, id LIMIT ?1",
                 [limit_of(limit)],
+            )
+        })
+        .await
+    }
+
+    async fn queue_after(
+        &self,
+        after: &QueuePosition,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let (rank, at, id) = (
+            i64::from(after.rank),
+            after.waiting_since_ms,
+            after.id.as_str().to_string(),
+        );
+        self.run(move |c| {
+            query_data(
+                c,
+                "conversation",
+                "SELECT id, data FROM conversations WHERE status = 'queued'
+                   AND (queue_rank, queue_at, id) > (?1, ?2, ?3)
+                 ORDER BY queue_rank, queue_at, id LIMIT ?4",
+                params![rank, at, id, limit_of(limit)],
             )
         })
         .await

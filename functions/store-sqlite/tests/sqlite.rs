@@ -94,6 +94,7 @@ async fn everything_survives_reopening_the_file() {
                 messages: msgs.clone(),
                 idempotency: Some(record.clone()),
                 outbox: vec![leased.clone(), free.clone()],
+                records: Vec::new(),
             })
             .await
             .expect("commit");

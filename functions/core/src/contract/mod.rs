@@ -19,10 +19,12 @@ use crate::ports::ConversationStore;
 pub mod fixtures;
 mod lists;
 mod outbox;
+mod records;
 mod writes;
 
 pub use lists::*;
 pub use outbox::*;
+pub use records::*;
 pub use writes::*;
 
 pub type Store = Arc<dyn ConversationStore>;
@@ -58,6 +60,10 @@ pub async fn run_all(store: Store) {
     customer_history_newest_first(&store).await;
     outbox_lease_and_complete(&store).await;
     concurrent_writers_one_wins(&store).await;
+    records_are_versioned(&store).await;
+    records_commit_atomically(&store).await;
+    counters_hold_their_limit(&store).await;
+    queue_pages_in_order(&store).await;
 }
 
 /// One `#[tokio::test]` per contract check, each on what the async expression makes
@@ -66,7 +72,7 @@ pub async fn run_all(store: Store) {
 #[macro_export]
 macro_rules! contract_tests {
     ($store:expr) => {
-        $crate::contract_tests!(@each $store; round_trip_and_cursor, stale_version_conflicts_and_writes_nothing, create_twice_conflicts, duplicate_idempotency_key, duplicate_message_seq_conflicts, queue_order_and_membership, assigned_listing, customers_and_phones, customer_history_newest_first, outbox_lease_and_complete, concurrent_writers_one_wins);
+        $crate::contract_tests!(@each $store; round_trip_and_cursor, stale_version_conflicts_and_writes_nothing, create_twice_conflicts, duplicate_idempotency_key, duplicate_message_seq_conflicts, queue_order_and_membership, assigned_listing, customers_and_phones, customer_history_newest_first, outbox_lease_and_complete, concurrent_writers_one_wins, records_are_versioned, records_commit_atomically, counters_hold_their_limit, queue_pages_in_order);
     };
     (@each $store:expr; $($check:ident),+) => {
         $(

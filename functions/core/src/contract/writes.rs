@@ -79,7 +79,7 @@ pub async fn stale_version_conflicts_and_writes_nothing(store: &Store) {
     let mut stale = update(&conv, vec![message(&conv, 3, Role::Customer, "b")]);
     stale.idempotency = Some(IdempotencyRecord {
         key: IdempotencyKey::web(
-            Some(&conv.id),
+            &conv.id,
             &crate::ids::ClientMessageId::parse("stale-1").expect("id"),
         ),
         conversation_id: conv.id.clone(),

@@ -2,6 +2,7 @@
 //! The reads are in [`HandoffService`]'s methods; the decisions are the pure `decide_*`
 //! functions below, tested without a store.
 
+use crate::queue_position::QueuePosition;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -56,15 +57,44 @@ impl QueueItem {
 pub struct AgentQueue {
     pub queued: Vec<QueueItem>,
     pub mine: Vec<QueueItem>,
+    /// Pass as `cursor` for the queued conversations after these; `None`: no more.
+    pub next_cursor: Option<String>,
 }
 
+/// Most queued conversations one page lists.
+pub const QUEUE_PAGE_MAX: usize = 200;
+
 impl HandoffService {
-    pub async fn agent_queue(&self, agent: &Agent) -> Result<AgentQueue, ServiceError> {
-        let queued = self.store.queue(200).await?;
-        let mine = self.store.assigned_to(&agent.id, 100).await?;
+    /// One page of the queue (after `after`, at most `limit` up to [`QUEUE_PAGE_MAX`]),
+    /// and on the first page the agent's own conversations.
+    pub async fn agent_queue(
+        &self,
+        agent: &Agent,
+        after: Option<&QueuePosition>,
+        limit: usize,
+    ) -> Result<AgentQueue, ServiceError> {
+        let limit = limit.clamp(1, QUEUE_PAGE_MAX);
+        let mut queued = match after {
+            Some(p) => self.store.queue_after(p, limit + 1).await?,
+            None => self.store.queue(limit + 1).await?,
+        };
+        let next_cursor = if queued.len() > limit {
+            queued.truncate(limit);
+            queued
+                .last()
+                .and_then(QueuePosition::of)
+                .map(|p| p.cursor())
+        } else {
+            None
+        };
+        let mine = match after {
+            None => self.store.assigned_to(&agent.id, 100).await?,
+            Some(_) => Vec::new(),
+        };
         Ok(AgentQueue {
             queued: queued.iter().map(QueueItem::of).collect(),
             mine: mine.iter().map(QueueItem::of).collect(),
+            next_cursor,
         })
     }
 
@@ -292,6 +322,8 @@ mod tests {
             sms_max_segments: 3,
             agent_language: Lang::En,
             earlier_conversations: 5,
+            rate_limits: crate::limits::RateLimits::off(),
+            alert_coalesce: jiff::SignedDuration::ZERO,
         }
     }
     fn agent(id: &str) -> Agent {

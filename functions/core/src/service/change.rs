@@ -9,6 +9,7 @@ use crate::model::{
 };
 use crate::outbox;
 use crate::ports::{Commit, ConversationWrite, CustomerWrite};
+use crate::records::RecordWrite;
 
 use super::queue::QueueInfo;
 
@@ -20,6 +21,8 @@ pub(crate) struct Change {
     pub messages: Vec<Message>,
     pub outbox: Vec<OutboxItem>,
     pub customer: Option<CustomerWrite>,
+    /// Small records written with the change (a spent verification code).
+    pub records: Vec<RecordWrite>,
     pub now: Timestamp,
     /// The customer's place in line, when this change hands off.
     pub queue: Option<QueueInfo>,
@@ -33,6 +36,7 @@ impl Change {
             messages: Vec::new(),
             outbox: Vec::new(),
             customer: None,
+            records: Vec::new(),
             now,
             queue: None,
         }
@@ -104,6 +108,7 @@ impl Change {
             messages: self.messages.clone(),
             idempotency: record,
             outbox: self.outbox,
+            records: self.records,
         };
         (commit, self.conv, self.messages)
     }

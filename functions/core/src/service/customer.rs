@@ -1,5 +1,5 @@
 //! What a web customer does besides writing: read new messages, take back a request
-//! for a person, leave a phone number to continue by SMS.
+//! for a person; continuing by SMS once the phone is proven is [`super::contact`].
 
 use crate::error::ServiceError;
 use crate::ids::ConversationId;
@@ -9,7 +9,7 @@ use crate::replies;
 
 use super::change::Change;
 use super::queue::QueueInfo;
-use super::{retry_on_conflict, HandoffService, TRANSCRIPT_LIMIT};
+use super::{HandoffService, TRANSCRIPT_LIMIT};
 
 impl HandoffService {
     /// The customer's view of a conversation after `after`.
@@ -56,36 +56,6 @@ impl HandoffService {
             .await?;
         Ok(conv)
     }
-
-    /// A web customer leaves a phone number to continue by SMS.
-    pub async fn leave_contact(
-        &self,
-        id: &ConversationId,
-        phone: PhoneNumber,
-    ) -> Result<Conversation, ServiceError> {
-        let phone = &phone;
-        retry_on_conflict(|| async move {
-            let conv = self
-                .store
-                .conversation(id)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
-            if conv.status == Status::Resolved {
-                return Err(ServiceError::IllegalTransition {
-                    from: conv.status,
-                    action: "continue by SMS",
-                });
-            }
-            let own = self.store.customer(&conv.customer_id).await?;
-            let holder = self.store.customer_by_phone(phone).await?;
-            let mut change = Change::of(conv, self.clock.now());
-            decide_contact(&mut change, own, holder, phone)?;
-            let (commit, conv, _) = change.into_commit(None);
-            self.store.commit(commit).await?;
-            Ok(conv)
-        })
-        .await
-    }
 }
 
 /// The presence write, when one is due: only for customers who chose SMS, every few seconds.
@@ -106,7 +76,7 @@ fn decide_presence(conv: &Conversation, now: jiff::Timestamp) -> Option<Change> 
 
 /// The number joins the conversation's customer, or (when someone already texted from
 /// it) the conversation joins that customer's history.
-fn decide_contact(
+pub(super) fn decide_contact(
     change: &mut Change,
     own: Option<Customer>,
     holder: Option<Customer>,

@@ -15,7 +15,10 @@
 use handoff_sms::keyword;
 
 use crate::error::{ServiceError, StoreError};
+use std::sync::atomic::Ordering::Relaxed;
+
 use crate::ids::{ConversationId, CustomerId, IdempotencyKey};
+use crate::limits::LimitKind;
 use crate::model::{
     Channel, Conversation, Customer, Lang, Message, MessageText, PhoneNumber, Role, Status,
 };
@@ -65,6 +68,14 @@ pub struct Inbound {
     pub text: MessageText,
     pub idempotency: Option<IdempotencyKey>,
     pub reply_via: ReplyVia,
+    pub sender: Sender,
+}
+
+/// Who sent a web message, as far as the edge can tell: counted by the abuse limits.
+#[derive(Debug, Clone, Default)]
+pub struct Sender {
+    pub ip: Option<String>,
+    pub device: Option<crate::ids::DeviceId>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,8 +107,35 @@ impl HandoffService {
     #[tracing::instrument(skip_all, fields(channel = ?inbound.reply_via))]
     pub async fn receive(&self, inbound: Inbound) -> Result<Received, ServiceError> {
         let inbound = &inbound;
+        let web = matches!(inbound.origin, Origin::Web { .. });
+        if matches!(inbound.origin, Origin::Web { conversation: None })
+            && self.settings.rate_limits.is_on()
+        {
+            if let Some(key) = &inbound.idempotency {
+                // A retried first message is answered from the store, not counted again.
+                if self.store.idempotency(key).await?.is_some() {
+                    return self.replay(inbound, key).await;
+                }
+            }
+            self.take_sender_limits(
+                &inbound.sender,
+                LimitKind::NewConversationPerIp,
+                LimitKind::NewConversationPerDevice,
+            )
+            .await?;
+        }
+        let handoff_counted = &std::sync::atomic::AtomicBool::new(false);
         retry_on_conflict(|| async move {
             let planned = self.plan(inbound).await?;
+            if web && planned.queue.is_some() && !handoff_counted.swap(true, Relaxed) {
+                // Counted before anything is stored: over the limit, nothing is.
+                self.take_sender_limits(
+                    &inbound.sender,
+                    LimitKind::HandoffPerIp,
+                    LimitKind::HandoffPerDevice,
+                )
+                .await?;
+            }
             match self.store.commit(planned.commit).await {
                 Ok(()) => {}
                 Err(StoreError::Duplicate) => {
@@ -129,6 +167,21 @@ impl HandoffService {
         .await
     }
 
+    async fn take_sender_limits(
+        &self,
+        sender: &Sender,
+        per_ip: LimitKind,
+        per_device: LimitKind,
+    ) -> Result<(), ServiceError> {
+        if let Some(ip) = sender.ip.as_deref().and_then(crate::limits::ip_subject) {
+            self.take_limit(per_ip, &ip).await?;
+        }
+        if let Some(device) = &sender.device {
+            self.take_limit(per_device, device.as_str()).await?;
+        }
+        Ok(())
+    }
+
     /// A repeated delivery: answered with what its first delivery stored.
     async fn replay(
         &self,
@@ -153,6 +206,12 @@ impl HandoffService {
             .await?;
         let mut stored = stored.into_iter();
         let customer_message = stored.next();
+        if customer_message
+            .as_ref()
+            .is_some_and(|m| m.text != inbound.text.as_str())
+        {
+            return Err(ServiceError::IdempotencyKeyReused);
+        }
         let replies: Vec<Message> = stored.collect();
         let texts = match (&inbound.origin, inbound.reply_via) {
             (Origin::Sms { phone }, ReplyVia::Response) => {

@@ -6,8 +6,10 @@
 //! [`retry_on_conflict`]. Delivery of what the commits put in the outbox is
 //! [`crate::outbox`].
 
+mod abuse;
 mod agent;
 mod change;
+mod contact;
 mod customer;
 mod inbound;
 mod queue;
@@ -27,8 +29,8 @@ use crate::model::{Conversation, Customer, Lang, Message, OutboxItem};
 use crate::ports::{Clock, ConversationStore, Delivery};
 
 pub use crate::outbox::{Dispatched, OutboxDispatcher};
-pub use agent::{AgentQueue, QueueItem};
-pub use inbound::{Inbound, Origin, Received, ReplyVia};
+pub use agent::{AgentQueue, QueueItem, QUEUE_PAGE_MAX};
+pub use inbound::{Inbound, Origin, Received, ReplyVia, Sender};
 pub use queue::QueueInfo;
 
 use change::Change;
@@ -57,6 +59,10 @@ pub struct Settings {
     pub agent_language: Lang,
     /// How many earlier conversations the packet lists.
     pub earlier_conversations: usize,
+    /// Abuse limits on new conversations, handoffs and verification texts.
+    pub rate_limits: crate::limits::RateLimits,
+    /// Agents get at most one alert per queue in this window; the rest are counted.
+    pub alert_coalesce: jiff::SignedDuration,
 }
 
 impl Settings {
@@ -132,7 +138,11 @@ impl HandoffService {
 
     /// The outbox use cases over this service's store and clock.
     pub fn outbox(&self) -> OutboxDispatcher {
-        OutboxDispatcher::new(self.store.clone(), self.clock.clone())
+        OutboxDispatcher::new(self.store.clone(), self.clock.clone()).with_alert_coalescing(
+            self.store.clone(),
+            &self.settings.queue_name,
+            self.settings.alert_coalesce,
+        )
     }
 
     pub async fn dispatch(

@@ -1,5 +1,10 @@
 #![allow(dead_code)]
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use handoff_core::model::{Outbound, OutboxItem};
+use handoff_core::ports::Delivery;
+use handoff_core::DeliveryError;
 
 use handoff_core::auth::Agent;
 use handoff_core::faq::{FaqCatalog, FaqIndex, Lang};
@@ -60,6 +65,8 @@ pub fn settings() -> Settings {
         sms_max_segments: 2,
         agent_language: Lang::Ko,
         earlier_conversations: 5,
+        rate_limits: handoff_core::limits::RateLimits::off(),
+        alert_coalesce: jiff::SignedDuration::ZERO,
     }
 }
 
@@ -88,16 +95,60 @@ pub fn web(conversation: Option<&ConversationId>, text: &str) -> Inbound {
         text: MessageText::parse(text).unwrap(),
         idempotency: None,
         reply_via: ReplyVia::Response,
+        sender: Default::default(),
     }
 }
 
 pub fn web_once(conversation: Option<&ConversationId>, text: &str, client_id: &str) -> Inbound {
     let mut i = web(conversation, text);
-    i.idempotency = Some(IdempotencyKey::web(
-        conversation,
-        &ClientMessageId::parse(client_id).unwrap(),
-    ));
+    let client = ClientMessageId::parse(client_id).unwrap();
+    i.idempotency = Some(match conversation {
+        Some(c) => IdempotencyKey::web(c, &client),
+        None => IdempotencyKey::web_first(None, &client, text),
+    });
     i
+}
+
+/// The key phone codes are hashed with in these tests.
+pub fn phone_codes() -> handoff_core::verification::PhoneCodes {
+    handoff_core::auth::ConversationTokens::new(
+        handoff_core::auth::Secret::new(b"test-secret-0123456789".to_vec()).unwrap(),
+    )
+    .phone_codes()
+}
+
+/// The 6-digit code in the last text sent to `to`.
+pub fn code_sent_to(delivery: &Recorder, to: &str) -> handoff_core::verification::PhoneCode {
+    let text = delivery
+        .texts()
+        .into_iter()
+        .rev()
+        .find(|(phone, _)| phone == to)
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| panic!("no text to {to}"));
+    let digits: String = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {text:?}"))
+        .to_string();
+    handoff_core::verification::PhoneCode::parse(&digits).unwrap()
+}
+
+/// Asks for a code for `phone`, reads it from the texts and proves it.
+pub async fn verify_phone(h: &Harness, id: &ConversationId, phone_text: &str) {
+    let number = phone(phone_text);
+    let e164 = number.as_str().to_string();
+    h.service
+        .request_phone_code(id, number, &phone_codes(), None)
+        .await
+        .unwrap();
+    let delivery = Recorder::default();
+    h.service.dispatch_pending(&delivery, 50).await.unwrap();
+    let code = code_sent_to(&delivery, &e164);
+    h.service
+        .verify_phone(id, &code, &phone_codes())
+        .await
+        .unwrap();
 }
 
 pub fn phone(s: &str) -> PhoneNumber {
@@ -110,6 +161,7 @@ pub fn sms(from: &str, text: &str, message_id: &str) -> Inbound {
         text: MessageText::parse(text).unwrap(),
         idempotency: Some(IdempotencyKey::sms("sns", message_id)),
         reply_via: ReplyVia::SmsOutbox,
+        sender: Default::default(),
     }
 }
 
@@ -118,4 +170,59 @@ pub fn agent(id: &str) -> Agent {
         id: AgentId::parse(id).unwrap(),
         supervisor: false,
     }
+}
+
+/// Records what the outbox delivers; can fail the next sends.
+#[derive(Default)]
+pub struct Recorder {
+    pub sent: Mutex<Vec<OutboxItem>>,
+    pub fail_next: Mutex<usize>,
+}
+
+#[async_trait]
+impl Delivery for Recorder {
+    async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
+        let mut fail = self.fail_next.lock().unwrap();
+        if *fail > 0 {
+            *fail -= 1;
+            return Err(DeliveryError::Transient("simulated outage".into()));
+        }
+        self.sent.lock().unwrap().push(item.clone());
+        Ok(())
+    }
+}
+
+impl Recorder {
+    pub fn alerts(&self) -> Vec<handoff_core::model::AgentAlert> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|o| match &o.item {
+                Outbound::AgentAlert(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+    pub fn texts(&self) -> Vec<(String, String)> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|o| match &o.item {
+                Outbound::CustomerSms { to, text, .. } => {
+                    Some((to.as_str().to_string(), text.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The same store and clock with other settings.
+pub fn rebuild(h: Harness, settings: Settings) -> Harness {
+    let catalog = catalog();
+    let index = Arc::new(FaqIndex::build(&catalog));
+    let service = HandoffService::new(h.store.clone(), h.clock.clone(), catalog, index, settings);
+    Harness { service, ..h }
 }

@@ -29,6 +29,8 @@ fn settings() -> Settings {
         sms_max_segments: 2,
         agent_language: Lang::Ko,
         earlier_conversations: 5,
+        rate_limits: crate::limits::RateLimits::off(),
+        alert_coalesce: jiff::SignedDuration::ZERO,
     }
 }
 
