@@ -538,3 +538,29 @@ async fn twenty_texts_at_once_from_one_number() {
         .expect("customer");
     assert_eq!(customer.open_conversation, Some(id));
 }
+
+/// A commit over DynamoDB's transaction limit can never succeed: a permanent error.
+#[tokio::test]
+async fn a_commit_over_the_transaction_limit_is_refused_for_good() {
+    use handoff_core::contract::fixtures::{at, conversation, create};
+    use handoff_core::ids::CustomerId;
+    use handoff_core::model::{OutboxItem, PhoneNumber};
+    use handoff_core::StoreError;
+
+    let (store, _) = testing::store().await;
+    let conv = conversation(&CustomerId::generate());
+    let mut commit = create(&conv, vec![]);
+    let to = PhoneNumber::from_e164("+821012345678").expect("phone");
+    commit.outbox = (0..120)
+        .map(|seq| -> OutboxItem {
+            handoff_core::outbox::customer_sms(&conv.id, seq, to.clone(), "hi".into(), at(0))
+        })
+        .collect();
+    let err = store.commit(commit).await.expect_err("over the limit");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert!(!ServiceError::from(err).is_transient());
+    assert!(
+        store.conversation(&conv.id).await.expect("read").is_none(),
+        "nothing written"
+    );
+}
