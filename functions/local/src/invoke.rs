@@ -136,19 +136,16 @@ pub async fn seed_demo(store: &dyn ConversationStore) -> Result<(), String> {
         }
         // The alert its handoff recorded, which the alert-dispatcher event delivers.
         let outbox = if status == Status::Queued {
-            vec![OutboxItem {
-                id: format!("alert:{cid}:1"),
-                created_at: t0,
-                item: Outbound::AgentAlert(AgentAlert {
-                    conversation_id: conv_id.clone(),
-                    link: None,
-                    text: "고객이 상담원을 요청함: \"배송비 얼마예요?\"".into(),
-                    queue: "support".into(),
-                    priority: Priority::Normal,
-                    language: Lang::Ko,
-                    channel,
-                }),
-            }]
+            let alert = AgentAlert {
+                conversation_id: conv_id.clone(),
+                link: None,
+                text: "고객이 상담원을 요청함: \"배송비 얼마예요?\"".into(),
+                queue: "support".into(),
+                priority: Priority::Normal,
+                language: Lang::Ko,
+                channel,
+            };
+            vec![handoff_core::outbox::agent_alert(alert, 1, t0)]
         } else {
             Vec::new()
         };
