@@ -1,5 +1,5 @@
 //! The conversation and its state machine. Every change of `status` happens here, in
-//! [`Conversation::enter`], and only along a row of [`TRANSITIONS`]; the README's
+//! `Conversation::enter`, and only along a row of [`TRANSITIONS`]; the README's
 //! state table is checked against that table by a test.
 
 use jiff::Timestamp;

@@ -1,6 +1,17 @@
 //! Handoff's domain: conversations, triage, replies, handoff packets and the ports.
 //! No I/O and no AWS types: adapters and Lambda functions depend on this, never
 //! the other way round.
+//!
+//! Where things are:
+//! * [`conversation`]: the conversation and its state machine, the only code that
+//!   changes a status;
+//! * [`service`]: the use cases by who starts them (`inbound`, `agent`, `customer`),
+//!   each load → pure decide → one commit;
+//! * [`outbox`]: what to send after a commit, and the dispatcher that sends it;
+//! * [`triage`], [`replies`], [`packet`]: the pure decisions and texts the use cases use;
+//! * [`ports`]: what the use cases need from outside (`ConversationStore`, `OutboxStore`,
+//!   `Delivery`, `Clock`); [`memory`] is the in-memory store, `contract` the suite every
+//!   store passes.
 
 pub mod auth;
 pub mod conversation;

@@ -348,7 +348,8 @@ mod tests {
     fn each_function_needs_only_its_own_variables() {
         let table = ("HANDOFF_TABLE", "handoff");
         for f in [Function::AgentApi, Function::SmsInbound] {
-            let c = Config::for_function(f, &vars(&[table])).expect(f.name());
+            let c = Config::for_function(f, &vars(&[table]))
+                .unwrap_or_else(|e| panic!("{}: {e}", f.name()));
             assert!(
                 c.conversation_tokens.is_none(),
                 "{} issues no tokens",

@@ -187,3 +187,29 @@ pub fn respond<T: Serialize>(status: u16, result: Result<T, ApiError>) -> Respon
 pub fn header_value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_and_body(e: ServiceError) -> (u16, String) {
+        let api = ApiError::from(e);
+        (api.status, format!("{} {}", api.code, api.message))
+    }
+
+    #[test]
+    fn errors_say_what_they_mean_and_never_show_internals() {
+        let (status, body) = status_and_body(ServiceError::Internal("secret detail".into()));
+        assert_eq!((status, body.as_str()), (500, "internal internal error"));
+        let (status, body) =
+            status_and_body(StoreError::Invalid("over the 100-item limit".into()).into());
+        assert_eq!(status, 500);
+        assert!(!body.contains("100"), "{body}");
+        let (status, body) = status_and_body(StoreError::Unavailable("timeout".into()).into());
+        assert_eq!((status, body.contains("timeout")), (503, false));
+        assert_eq!(status_and_body(ServiceError::Contended).0, 409);
+        let input = ApiError::from(InputError::new("text", "text must not be empty"));
+        assert_eq!((input.status, input.code), (400, "invalid_input"));
+        assert!(input.message.contains("text"));
+    }
+}

@@ -16,7 +16,7 @@ use handoff_core::ports::{Commit, ConversationStore, ConversationWrite, Customer
 use handoff_http::Request;
 
 use crate::secrets::LocalSecrets;
-use crate::server::{build_app_with, App, ServeOptions};
+use crate::server::{build_app_with, App, ScratchDir, ServeOptions};
 
 /// The secret the customer tokens in `events/` were made with. For local events only.
 pub const DEMO_TOKEN_SECRET: &str = "handoff-demo-secret-for-event-files";
@@ -136,19 +136,16 @@ pub async fn seed_demo(store: &dyn ConversationStore) -> Result<(), String> {
         }
         // The alert its handoff recorded, which the alert-dispatcher event delivers.
         let outbox = if status == Status::Queued {
-            vec![OutboxItem {
-                id: format!("alert:{cid}:1"),
-                created_at: t0,
-                item: Outbound::AgentAlert(AgentAlert {
-                    conversation_id: conv_id.clone(),
-                    link: None,
-                    text: "고객이 상담원을 요청함: \"배송비 얼마예요?\"".into(),
-                    queue: "support".into(),
-                    priority: Priority::Normal,
-                    language: Lang::Ko,
-                    channel,
-                }),
-            }]
+            let alert = AgentAlert {
+                conversation_id: conv_id.clone(),
+                link: None,
+                text: "고객이 상담원을 요청함: \"배송비 얼마예요?\"".into(),
+                queue: "support".into(),
+                priority: Priority::Normal,
+                language: Lang::Ko,
+                channel,
+            };
+            vec![handoff_core::outbox::agent_alert(alert, 1, t0)]
         } else {
             Vec::new()
         };
@@ -190,15 +187,16 @@ pub async fn demo_app(faqs: Option<std::path::PathBuf>) -> Result<App, String> {
         token_secret: Secret::new(DEMO_TOKEN_SECRET.as_bytes().to_vec()).map_err(str::to_string)?,
         jwt_secret: Secret::new(DEMO_JWT_SECRET.as_bytes().to_vec()).map_err(str::to_string)?,
     };
+    // Deliveries of this one invocation go to a directory of its own, removed with the app.
+    let scratch =
+        ScratchDir::new("handoff-invoke").map_err(|e| format!("temporary directory: {e}"))?;
     let opts = ServeOptions {
-        // Deliveries of this one invocation go to a file of its own.
-        data: std::env::temp_dir()
-            .join(format!("handoff-invoke-{}", uuid::Uuid::new_v4().simple())),
+        data: scratch.0.clone(),
         faqs,
     };
-    std::fs::create_dir_all(&opts.data).map_err(|e| format!("{}: {e}", opts.data.display()))?;
     let mut app = build_app_with(&opts, store, secrets)?;
     app.chat.twilio = Some(chat_api::TwilioSettings::new(DEMO_TWILIO_TOKEN, None));
+    app.scratch = Some(scratch);
     Ok(app)
 }
 

@@ -275,27 +275,43 @@ async fn malformed_records_are_rejected_not_retried_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn an_unreachable_store_fails_the_event_so_lambda_retries() {
-    let service = service_on(Arc::new(DownStore));
+    let service = service_on(Arc::new(DownStore { permanent: false }));
     let err = handle(&service, event(FAQ_KO)).await.unwrap_err();
     let SmsInboundError::Transient { sns_message_id, .. } = &err;
     assert_eq!(sns_message_id, "5f1e8a52-0b7e-5d4b-9c41-000000000001");
     assert!(err.to_string().contains("retried"), "{err}");
 }
 
-/// A store whose backend cannot be reached.
-struct DownStore;
+#[tokio::test]
+async fn a_request_the_store_refuses_for_good_is_rejected_not_retried() {
+    let service = service_on(Arc::new(DownStore { permanent: true }));
+    let report = handle(&service, event(FAQ_KO)).await.expect("no retry");
+    assert_eq!((report.stored, report.rejected), (0, 1));
+    assert_eq!(report.records[0].outcome, Outcome::Rejected);
+}
 
-fn down<T>() -> Result<T, StoreError> {
-    Err(StoreError::Unavailable("connection refused".into()))
+/// A store whose backend cannot be reached, or (`permanent`) refuses every request
+/// as invalid.
+struct DownStore {
+    permanent: bool,
+}
+
+impl DownStore {
+    fn down<T>(&self) -> Result<T, StoreError> {
+        Err(match self.permanent {
+            true => StoreError::Invalid("ValidationException".into()),
+            false => StoreError::Unavailable("connection refused".into()),
+        })
+    }
 }
 
 #[async_trait]
 impl ConversationStore for DownStore {
     async fn conversation(&self, _: &ConversationId) -> Result<Option<Conversation>, StoreError> {
-        down()
+        self.down()
     }
     async fn commit(&self, _: Commit) -> Result<(), StoreError> {
-        down()
+        self.down()
     }
     async fn messages(
         &self,
@@ -303,16 +319,16 @@ impl ConversationStore for DownStore {
         _: u64,
         _: usize,
     ) -> Result<Vec<Message>, StoreError> {
-        down()
+        self.down()
     }
     async fn idempotency(
         &self,
         _: &IdempotencyKey,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        down()
+        self.down()
     }
     async fn queue(&self, _: usize) -> Result<Vec<Conversation>, StoreError> {
-        down()
+        self.down()
     }
     async fn queue_after(
         &self,
@@ -322,36 +338,36 @@ impl ConversationStore for DownStore {
         down()
     }
     async fn assigned_to(&self, _: &AgentId, _: usize) -> Result<Vec<Conversation>, StoreError> {
-        down()
+        self.down()
     }
     async fn customer(&self, _: &CustomerId) -> Result<Option<Customer>, StoreError> {
-        down()
+        self.down()
     }
     async fn customer_by_phone(&self, _: &PhoneNumber) -> Result<Option<Customer>, StoreError> {
-        down()
+        self.down()
     }
     async fn customer_conversations(
         &self,
         _: &CustomerId,
         _: usize,
     ) -> Result<Vec<Conversation>, StoreError> {
-        down()
+        self.down()
     }
 }
 
 #[async_trait]
 impl OutboxStore for DownStore {
     async fn pending_outbox(&self, _: Timestamp, _: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        down()
+        self.down()
     }
     async fn lease_outbox(&self, _: &str, _: Timestamp, _: Timestamp) -> Result<bool, StoreError> {
-        down()
+        self.down()
     }
     async fn complete_outbox(&self, _: &str, _: Timestamp) -> Result<(), StoreError> {
-        down()
+        self.down()
     }
     async fn release_outbox(&self, _: &str) -> Result<(), StoreError> {
-        down()
+        self.down()
     }
 }
 

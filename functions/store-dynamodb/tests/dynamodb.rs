@@ -47,6 +47,56 @@ mod store_contract {
     });
 }
 
+/// The table as `infra/template.yaml` declares it, one fact a line: key schemas
+/// (`table PK HASH`, `GSI1 GSI1PK HASH`), projections, the TTL attribute, the stream.
+fn template_table() -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+    let text = std::fs::read_to_string(&path).expect("infra/template.yaml");
+    let start = text
+        .find("\n  HandoffTable:\n")
+        .expect("the template declares HandoffTable");
+    let mut facts = Vec::new();
+    let (mut index, mut in_ttl) = ("table".to_string(), false);
+    for line in text[start + 1..].lines().skip(1) {
+        // The next resource (two-space indent) ends the table's block.
+        if line.starts_with("  ") && !line.starts_with("   ") && !line.trim_start().starts_with('#')
+        {
+            break;
+        }
+        let code = line.split(" #").next().unwrap_or("").trim();
+        let value = |key: &str| {
+            code.split(key).nth(1).map(|v| {
+                v.trim_matches(|c: char| c == ' ' || c == ',' || c == '}')
+                    .to_string()
+            })
+        };
+        if let Some(name) = value("IndexName:") {
+            index = name;
+        } else if code.contains("KeyType:") {
+            let attr = value("AttributeName:").unwrap_or_default();
+            let attr = attr.split(',').next().unwrap_or("").trim().to_string();
+            facts.push(format!(
+                "{index} {attr} {}",
+                value("KeyType:").unwrap_or_default()
+            ));
+        } else if let Some(p) = value("ProjectionType:") {
+            facts.push(format!("{index} projection {p}"));
+        } else if code.starts_with("TimeToLiveSpecification") {
+            in_ttl = true;
+        } else if in_ttl && code.starts_with("AttributeName:") {
+            facts.push(format!(
+                "ttl {}",
+                value("AttributeName:").unwrap_or_default()
+            ));
+            in_ttl = false;
+        } else if let Some(v) = value("StreamViewType:") {
+            facts.push(format!("stream {v}"));
+        }
+    }
+    facts.sort();
+    facts
+}
+
 #[tokio::test]
 async fn provision_matches_the_template_and_is_idempotent() {
     let (store, _) = testing::store().await;
@@ -83,6 +133,42 @@ async fn provision_matches_the_template_and_is_idempotent() {
         .time_to_live_description
         .expect("ttl description");
     assert_eq!(ttl.attribute_name(), Some(keys::EXPIRES_AT));
+
+    // Everything the template says about the table, the provisioned table has.
+    let mut provisioned: Vec<String> = table
+        .key_schema()
+        .iter()
+        .map(|k| format!("table {} {}", k.attribute_name(), k.key_type().as_str()))
+        .collect();
+    for gsi in table.global_secondary_indexes() {
+        let name = gsi.index_name().unwrap_or("");
+        for k in gsi.key_schema() {
+            provisioned.push(format!(
+                "{name} {} {}",
+                k.attribute_name(),
+                k.key_type().as_str()
+            ));
+        }
+        if let Some(p) = gsi.projection().and_then(|p| p.projection_type()) {
+            provisioned.push(format!("{name} projection {}", p.as_str()));
+        }
+    }
+    if let Some(view) = stream.stream_view_type() {
+        provisioned.push(format!("stream {}", view.as_str()));
+    }
+    if let Some(attr) = ttl.attribute_name() {
+        provisioned.push(format!("ttl {attr}"));
+    }
+    provisioned.sort();
+    let template = template_table();
+    assert!(
+        template.len() >= 12,
+        "read the template's table: {template:?}"
+    );
+    assert_eq!(
+        provisioned, template,
+        "DynamoStore::provision and infra/template.yaml differ"
+    );
 }
 
 /// 20 agents claim one queued conversation at once: one wins, the others are told who did.
@@ -452,4 +538,30 @@ async fn twenty_texts_at_once_from_one_number() {
         .expect("read")
         .expect("customer");
     assert_eq!(customer.open_conversation, Some(id));
+}
+
+/// A commit over DynamoDB's transaction limit can never succeed: a permanent error.
+#[tokio::test]
+async fn a_commit_over_the_transaction_limit_is_refused_for_good() {
+    use handoff_core::contract::fixtures::{at, conversation, create};
+    use handoff_core::ids::CustomerId;
+    use handoff_core::model::{OutboxItem, PhoneNumber};
+    use handoff_core::StoreError;
+
+    let (store, _) = testing::store().await;
+    let conv = conversation(&CustomerId::generate());
+    let mut commit = create(&conv, vec![]);
+    let to = PhoneNumber::from_e164("+821012345678").expect("phone");
+    commit.outbox = (0..120)
+        .map(|seq| -> OutboxItem {
+            handoff_core::outbox::customer_sms(&conv.id, seq, to.clone(), "hi".into(), at(0))
+        })
+        .collect();
+    let err = store.commit(commit).await.expect_err("over the limit");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert!(!ServiceError::from(err).is_transient());
+    assert!(
+        store.conversation(&conv.id).await.expect("read").is_none(),
+        "nothing written"
+    );
 }

@@ -2,13 +2,13 @@
 //!
 //! 1. **load** the customer and the conversation the message continues (or start one);
 //! 2. **decide**, with pure functions: SMS keywords (STOP/START/HELP) first, else
-//!    [`triage`]: answer, clarify, or hand off; a handoff first loads the transcript and
-//!    the queue, then [`decide_handoff`] records it, tells the customer the wait and
+//!    [`triage`](crate::triage): answer, clarify, or hand off; a handoff first loads the transcript and
+//!    the queue, then `decide_handoff` records it, tells the customer the wait and
 //!    alerts the agents (through the outbox);
 //! 3. **commit** it all at once, keyed by the delivery's idempotency key: a repeated
-//!    delivery is answered from what was stored ([`HandoffService::replay`]).
+//!    delivery is answered from what was stored (`HandoffService::replay`).
 //!
-//! The SMS reply policy is [`sms_replies`], the one place that decides what a texting
+//! The SMS reply policy is `sms_replies`, the one place that decides what a texting
 //! customer is sent: by the outbox ([`ReplyVia::SmsOutbox`]) or in the response
 //! ([`Received::texts`], Twilio's TwiML).
 

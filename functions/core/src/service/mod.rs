@@ -1,9 +1,9 @@
-//! The use cases, by who starts them: [`inbound`] (a customer's message, web or SMS),
-//! [`customer`] (what the web customer does besides writing), [`agent`] (the queue,
+//! The use cases, by who starts them: `inbound` (a customer's message, web or SMS),
+//! `customer` (what the web customer does besides writing), `agent` (the queue,
 //! the packet, claim, reply, resolve, release). Each loads what it needs, decides
 //! with pure functions over what it loaded, and writes one atomic [`Commit`](crate::ports::Commit) guarded
 //! by the versions it read; a lost race is retried from a fresh read by
-//! [`retry_on_conflict`]. Delivery of what the commits put in the outbox is
+//! `retry_on_conflict`. Delivery of what the commits put in the outbox is
 //! [`crate::outbox`].
 
 mod abuse;
