@@ -128,7 +128,7 @@ async fn main() -> ExitCode {
             store,
             provision,
         } => {
-            if let Err(e) = std::fs::create_dir_all(&data) {
+            if let Err(e) = secrets::create_data_dir(&data) {
                 return fail(format!("{}: {e}", data.display()));
             }
             let opts = server::ServeOptions {
