@@ -61,10 +61,11 @@ run() { # name token filter...
 [parameters]
 "path.id" = "$CID"
 TOML
-  timeout --kill-after=10 $((MAX_TIME + 60)) "${ST[@]}" --no-color --config-file "$WORK/$name.toml" run "$API/openapi.json" \
+  # Run from the scratch directory: schemathesis keeps a cache in its working directory.
+  (cd "$WORK" && timeout --kill-after=10 $((MAX_TIME + 60)) "${ST[@]}" --no-color --config-file "$WORK/$name.toml" run "$API/openapi.json" \
     --checks "$CHECKS" --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" --seed "$SEED" \
     --workers 1 --request-timeout 10 -H "Authorization: Bearer $token" "$@" \
-    --report junit --report-junit-path "$WORK/$name.junit.xml" 2>&1 | tee "$WORK/$name.log"
+    --report junit --report-junit-path "$WORK/$name.junit.xml") 2>&1 | tee "$WORK/$name.log"
   if [ "${PIPESTATUS[0]}" = 0 ]; then PASS=$((PASS + 1)); else FAIL=$((FAIL + 1)); fi
 }
 run customer "$CUSTOMER" --exclude-tag agent

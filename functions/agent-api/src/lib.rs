@@ -122,9 +122,9 @@ impl AgentApi {
                         "release" => svc.release(&agent, &id).await?,
                         _ => {
                             let body: ReplyBody = json_body(&req)?;
-                            require_visible(&body.text)?;
                             let text = MessageText::parse(&body.text)
                                 .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+                            require_visible(&body.text)?;
                             let message = svc.agent_reply(&agent, &id, text).await?;
                             return Ok((201, serde_json::to_value(message).unwrap_or_default()));
                         }

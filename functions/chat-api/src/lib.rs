@@ -148,9 +148,9 @@ impl ChatApi {
 
     async fn send(&self, req: &Request) -> Result<SendReply, ApiError> {
         let body: SendBody = json_body(req)?;
-        require_visible(&body.text)?;
         let text = MessageText::parse(&body.text)
             .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+        require_visible(&body.text)?;
         let conversation = match body.conversation_id.as_deref() {
             Some(id) => Some(self.authorize(req, id)?),
             None => None,

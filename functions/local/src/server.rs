@@ -15,7 +15,7 @@ use hyper_util::service::TowerToHyperService;
 
 use agent_api::AgentApi;
 use chat_api::ChatApi;
-use handoff_core::auth::{AgentTokens, LOCAL_ISSUER};
+use handoff_core::auth::AgentTokens;
 use handoff_core::ports::{ConversationStore, Delivery};
 use handoff_core::HandoffService;
 use handoff_http::config::{load_catalog, ProcessEnv};
@@ -69,7 +69,9 @@ pub fn build_app_with(
     let service = Arc::new(config.service(store.clone()));
     Ok(App {
         chat: ChatApi::from_config(service.clone(), &config),
-        agent: AgentApi::new(service.clone()).with_issuer(Some(LOCAL_ISSUER.to_string())),
+        // The local gateway checks the issuer, as API Gateway does in AWS; `invoke`
+        // runs AWS-shaped events through this same function.
+        agent: AgentApi::new(service.clone()),
         agent_tokens: AgentTokens::new(secrets.jwt_secret),
         service,
         delivery: Arc::new(FileDelivery::new(opts.data.join("deliveries.jsonl"))),
