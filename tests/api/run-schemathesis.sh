@@ -9,13 +9,13 @@
 #                                          $CARGO_TARGET_DIR/debug/handoff, built if missing)
 #
 # Bounded: ST_MAX_EXAMPLES cases per operation and phase (default 25), ST_MAX_TIME
-# seconds per run (default 90), a fixed seed, one worker, loopback only; the server it
+# seconds per run (default 60), a fixed seed, one worker, loopback only; the server it
 # starts is stopped on exit. Prints "# pass N" / "# fail N" (runs) for tests/run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ST_VERSION=4.32.5
 MAX_EXAMPLES=${ST_MAX_EXAMPLES:-25}
-MAX_TIME=${ST_MAX_TIME:-90}
+MAX_TIME=${ST_MAX_TIME:-60}
 SEED=${ST_SEED:-20261201}
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 

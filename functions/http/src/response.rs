@@ -161,7 +161,7 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
         let Some(end) = after.find("</script>") else {
             break;
         };
-        let digest = Sha256::digest(after[..end].as_bytes());
+        let digest = Sha256::digest(&after.as_bytes()[..end]);
         out.push(format!(
             "'sha256-{}'",
             base64::engine::general_purpose::STANDARD.encode(digest)
