@@ -389,8 +389,10 @@ async fn json_routes_need_the_json_content_type() {
 #[tokio::test]
 async fn json_bodies_must_be_objects() {
     let app = spawn_app().await;
+    // Serde reads a struct from an array too: `["상담원"]` was a message.
     for body in [
-        r#"[{"text":"상담원"}]"#,
+        r#"["상담원 연결해 주세요"]"#,
+        r#"["상담원 연결해 주세요", null, null]"#,
         r#""상담원""#,
         "42",
         "null",
