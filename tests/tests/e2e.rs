@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use handoff_core::auth::AgentTokens;
 use handoff_core::ids::AgentId;
-use handoff_local::{build_app, serve, ServeOptions};
+use handoff_local::{build_app, serve, ScratchDir, ServeOptions};
 use handoff_sqlite::SqliteStore;
 
 struct TestApp {
@@ -18,13 +18,15 @@ struct TestApp {
     client: reqwest::Client,
     data: PathBuf,
     tokens: AgentTokens,
+    /// The data directory, removed when the test is done (when this app owns it).
+    _scratch: Option<ScratchDir>,
 }
 
 async fn spawn_app() -> TestApp {
-    spawn_app_in(
-        std::env::temp_dir().join(format!("handoff-e2e-{}", uuid::Uuid::new_v4().simple())),
-    )
-    .await
+    let scratch = ScratchDir::new("handoff-e2e").unwrap();
+    let mut app = spawn_app_in(scratch.0.clone()).await;
+    app._scratch = Some(scratch);
+    app
 }
 
 async fn spawn_app_in(data: PathBuf) -> TestApp {
@@ -48,6 +50,7 @@ async fn spawn_app_in(data: PathBuf) -> TestApp {
         client: reqwest::Client::new(),
         data,
         tokens,
+        _scratch: None,
     }
 }
 
@@ -321,8 +324,8 @@ async fn a_retried_send_is_answered_once_over_http() {
 
 #[tokio::test]
 async fn conversations_survive_a_restart() {
-    let data =
-        std::env::temp_dir().join(format!("handoff-restart-{}", uuid::Uuid::new_v4().simple()));
+    let scratch = ScratchDir::new("handoff-restart").unwrap();
+    let data = scratch.0.clone();
     let app = spawn_app_in(data.clone()).await;
     let (_, r) = app.send(json!({"text": "상담원"}), None).await;
     let id = r["conversation_id"].as_str().unwrap().to_string();

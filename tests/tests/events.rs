@@ -52,6 +52,55 @@ const EXPECTED: &[(&str, u16)] = &[
     ("sms-inbound/agent.json", 0),
 ];
 
+/// sms-inbound events: each record's outcome and the conversation's status after it.
+/// A stored text with replies must have queued a text back to the customer.
+const SMS_OUTCOMES: &[(&str, &[(&str, &str)])] = &[
+    ("sms-inbound/faq-ko.json", &[("stored", "bot")]),
+    ("sms-inbound/faq-en.json", &[("stored", "bot")]),
+    ("sms-inbound/stop.json", &[("stored", "bot")]),
+    ("sms-inbound/help.json", &[("stored", "bot")]),
+    ("sms-inbound/start.json", &[("stored", "bot")]),
+    (
+        "sms-inbound/duplicate.json",
+        &[("stored", "bot"), ("repeat", "bot")],
+    ),
+    ("sms-inbound/agent.json", &[("stored", "queued")]),
+];
+
+/// What is wrong with an sms-inbound response, given the expected records.
+fn sms_problems(name: &str, out: &serde_json::Value, expected: &[(&str, &str)]) -> Vec<String> {
+    let records = out["report"]["records"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let got: Vec<(String, String)> = records
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+            (s("outcome"), s("status"))
+        })
+        .collect();
+    let want: Vec<(String, String)> = expected
+        .iter()
+        .map(|(o, s)| (o.to_string(), s.to_string()))
+        .collect();
+    let mut problems = Vec::new();
+    if got != want {
+        problems.push(format!("{name}: records {got:?}, expected {want:?}: {out}"));
+    }
+    let outbox = out["outbox"].as_array().cloned().unwrap_or_default();
+    for r in records.iter().filter(|r| r["outcome"] == "stored") {
+        let texted = outbox.iter().any(|o| {
+            o["item"]["kind"] == "customer_sms"
+                && o["item"]["conversation_id"] == r["conversation_id"]
+        });
+        if r["replies"].as_u64().unwrap_or(0) > 0 && !texted {
+            problems.push(format!("{name}: replies were not texted back: {out}"));
+        }
+    }
+    problems
+}
+
 fn events_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
@@ -94,6 +143,12 @@ async fn every_event_runs_through_its_function() {
                 let failed = out["failed"].as_u64().unwrap_or(0) as usize + batch_failures;
                 if failed > 0 {
                     failures.push(format!("{name}: {failed} record(s) failed: {out}"));
+                }
+                if function == "sms-inbound" {
+                    match SMS_OUTCOMES.iter().find(|(f, _)| f == name) {
+                        Some((_, want)) => failures.extend(sms_problems(name, &out, want)),
+                        None => failures.push(format!("{name}: add its outcomes to SMS_OUTCOMES")),
+                    }
                 }
                 if expected != 0 {
                     let status = out["statusCode"].as_u64().unwrap_or(0) as u16;

@@ -62,10 +62,6 @@ pub fn agent_of(req: &Request, issuer: Option<&str>) -> Result<Agent, ApiError> 
     })
 }
 
-fn conversation_id(id: &str) -> Result<ConversationId, ApiError> {
-    ConversationId::parse(id).map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))
-}
-
 impl AgentApi {
     pub fn new(service: Arc<HandoffService>) -> Self {
         Self {
@@ -108,22 +104,21 @@ impl AgentApi {
             "packet" => respond(
                 200,
                 async {
-                    let id = conversation_id(id)?;
+                    let id = ConversationId::parse(id)?;
                     Ok::<_, ApiError>(svc.packet(&id).await?)
                 }
                 .await,
             ),
             action @ ("claim" | "resolve" | "release" | "agentReply") => {
                 let result: Result<(u16, serde_json::Value), ApiError> = async {
-                    let id = conversation_id(id)?;
+                    let id = ConversationId::parse(id)?;
                     let conv = match action {
                         "claim" => svc.claim(&agent, &id).await?,
                         "resolve" => svc.resolve(&agent, &id).await?,
                         "release" => svc.release(&agent, &id).await?,
                         _ => {
                             let body: ReplyBody = json_body(&req)?;
-                            let text = MessageText::parse(&body.text)
-                                .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+                            let text = MessageText::parse(&body.text)?;
                             require_visible(&body.text)?;
                             let message = svc.agent_reply(&agent, &id, text).await?;
                             return Ok((201, serde_json::to_value(message).unwrap_or_default()));

@@ -6,15 +6,16 @@ use std::sync::Arc;
 use agent_api::AgentApi;
 use handoff_dynamodb::DynamoStore;
 use handoff_http::config::ProcessEnv;
-use handoff_http::{Config, Request};
+use handoff_http::{Config, Function, Request};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     handoff_http::telemetry::init_json();
-    let config = Config::from_vars(&ProcessEnv)?;
+    let config = Config::for_function(Function::AgentApi, &ProcessEnv)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::from_env(&sdk)?;
+    let store =
+        DynamoStore::from_conf(&sdk, config.table()?).with_retention_days(config.retention_days);
     let service = Arc::new(config.service(Arc::new(store)));
     let issuer = std::env::var("HANDOFF_JWT_ISSUER").ok();
     let api = Arc::new(AgentApi::new(service).with_issuer(issuer));

@@ -24,9 +24,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use handoff_core::model::{Outbound, OutboxItem};
+use handoff_core::outbox::{Dispatched, OutboxDispatcher};
 use handoff_core::ports::{Delivery, SystemClock};
-use handoff_core::service::{Dispatched, OutboxDispatcher};
 use handoff_core::DeliveryError;
+use handoff_dynamodb::stream::{outbox_insert, StreamError};
 use handoff_dynamodb::DynamoStore;
 use handoff_sns::{SmsSettings, SnsDelivery};
 use handoff_twilio::{RoutedDelivery, TwilioAccount, TwilioDelivery};
@@ -34,14 +35,10 @@ use handoff_twilio::{RoutedDelivery, TwilioAccount, TwilioDelivery};
 /// Most items one sweep delivers.
 pub const SWEEP_LIMIT: usize = 100;
 
-/// A configuration problem, naming the environment variable.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {0} is not set")]
-    Missing(&'static str),
-    #[error("environment variable {name} is invalid: {why}")]
-    Invalid { name: &'static str, why: String },
-}
+use handoff_http::config::{optional, parse_num, required, Vars};
+/// A configuration problem, naming the environment variable (the functions' one kind).
+pub use handoff_http::ConfigError;
+use handoff_http::Function;
 
 /// Why the handler refused an event as a whole.
 #[derive(Debug, thiserror::Error)]
@@ -59,10 +56,8 @@ pub enum HandlerError {
 /// Why one stream record failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("outbox record has no data attribute")]
-    NoData,
-    #[error("outbox record data is not an outbox item: {0}")]
-    BadData(String),
+    #[error(transparent)]
+    Stream(#[from] StreamError),
     #[error(transparent)]
     Service(#[from] handoff_core::ServiceError),
 }
@@ -80,56 +75,29 @@ pub struct Config {
     pub console_url: Option<String>,
 }
 
-fn required(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-) -> Result<String, ConfigError> {
-    var(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .ok_or(ConfigError::Missing(name))
-}
-
-fn optional(var: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    var(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-fn number<T: std::str::FromStr>(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: T,
-) -> Result<T, ConfigError> {
-    match optional(var, name) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
-            name,
-            why: format!("{v:?} is not a whole number"),
-        }),
-    }
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(|name| std::env::var(name).ok())
+        Self::from_vars(handoff_http::config::ProcessEnv)
     }
 
     /// Required: `HANDOFF_TABLE`, `HANDOFF_ALERTS_TOPIC_ARN`; with
     /// `HANDOFF_SMS_PROVIDER=twilio` also `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`,
     /// `TWILIO_FROM_NUMBER`. Optional: `HANDOFF_RETENTION_DAYS`, `HANDOFF_SMS_SENDER_ID`,
     /// `HANDOFF_SMS_ORIGINATION_NUMBER` and the business settings of [`settings_from_vars`].
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_vars(vars: impl Vars) -> Result<Self, ConfigError> {
+        let vars: &dyn Vars = &vars;
+        Function::AlertDispatcher.check(vars)?;
+        let var = |name: &str| vars.get(name);
         Ok(Self {
-            table: required(&var, "HANDOFF_TABLE")?,
-            retention_days: number(&var, "HANDOFF_RETENTION_DAYS", 0)?,
-            alerts_topic_arn: required(&var, "HANDOFF_ALERTS_TOPIC_ARN")?,
-            sms: SmsSettings::from_vars(&var),
-            console_url: optional(&var, "HANDOFF_CONSOLE_URL").or_else(|| {
-                optional(&var, "PUBLIC_BASE_URL")
+            table: required(vars, "HANDOFF_TABLE")?,
+            retention_days: parse_num(vars, "HANDOFF_RETENTION_DAYS", 0)?,
+            alerts_topic_arn: required(vars, "HANDOFF_ALERTS_TOPIC_ARN")?,
+            sms: SmsSettings::from_vars(var),
+            console_url: optional(vars, "HANDOFF_CONSOLE_URL").or_else(|| {
+                optional(vars, "PUBLIC_BASE_URL")
                     .map(|b| format!("{}/console", b.trim_end_matches('/')))
             }),
-            twilio: TwilioAccount::from_vars(&var).map_err(|e| match e {
+            twilio: TwilioAccount::from_vars(var).map_err(|e| match e {
                 handoff_twilio::ConfigError::Missing(name) => ConfigError::Missing(name),
                 handoff_twilio::ConfigError::Invalid { name, why } => {
                     ConfigError::Invalid { name, why }
@@ -186,27 +154,6 @@ pub enum Outcome {
     Delivered,
     Skipped,
     Ignored,
-}
-
-/// The outbox item a stream record inserted; `None` for anything else.
-pub fn outbox_insert(record: &EventRecord) -> Result<Option<OutboxItem>, RecordError> {
-    if record.event_name != "INSERT" {
-        return Ok(None);
-    }
-    // serde_dynamo's item serialises as DynamoDB JSON: {"attr": {"S": "..."}}.
-    let image = serde_json::to_value(&record.change.new_image)
-        .map_err(|e| RecordError::BadData(e.to_string()))?;
-    let is_outbox = image["type"]["S"].as_str() == Some(handoff_dynamodb::keys::TYPE_OUTBOX)
-        || image["PK"]["S"]
-            .as_str()
-            .is_some_and(|pk| pk.starts_with("OUTBOX#"));
-    if !is_outbox {
-        return Ok(None);
-    }
-    let data = image["data"]["S"].as_str().ok_or(RecordError::NoData)?;
-    serde_json::from_str(data)
-        .map(Some)
-        .map_err(|e| RecordError::BadData(e.to_string()))
 }
 
 /// The handler: one service and one delivery, built once per cold start.

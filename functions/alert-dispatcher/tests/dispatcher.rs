@@ -8,7 +8,9 @@ use std::sync::Arc;
 use alert_dispatcher::{Dispatcher, DropRejectedTexts};
 use async_trait::async_trait;
 use handoff_core::model::{Outbound, OutboxItem};
-use handoff_core::ports::{Clock, Commit, ConversationStore, Delivery, ManualClock, SystemClock};
+use handoff_core::ports::{
+    Clock, Commit, ConversationStore, Delivery, ManualClock, OutboxStore, SystemClock,
+};
 use handoff_core::service::OutboxDispatcher;
 use handoff_core::DeliveryError;
 use handoff_dynamodb::testing::{self, AccountHeader};
@@ -327,7 +329,7 @@ async fn sample_events_run() {
     let insert = read_event("dynamodb-insert-alert.json");
     let record: aws_lambda_events::event::dynamodb::EventRecord =
         serde_json::from_value(insert["Records"][0].clone()).expect("record");
-    let item = alert_dispatcher::outbox_insert(&record)
+    let item = handoff_dynamodb::stream::outbox_insert(&record)
         .expect("parses")
         .expect("an outbox insert");
     assert!(matches!(item.item, Outbound::AgentAlert(_)));

@@ -138,8 +138,7 @@ impl ChatApi {
 
     /// The conversation named in the path, if the bearer token is its token.
     fn authorize(&self, req: &Request, id: &str) -> Result<ConversationId, ApiError> {
-        let id = ConversationId::parse(id)
-            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+        let id = ConversationId::parse(id)?;
         match bearer(req) {
             Some(token) if self.tokens.verify(&id, token) => Ok(id),
             _ => Err(ApiError::unauthorized()),
@@ -148,8 +147,7 @@ impl ChatApi {
 
     async fn send(&self, req: &Request) -> Result<SendReply, ApiError> {
         let body: SendBody = json_body(req)?;
-        let text = MessageText::parse(&body.text)
-            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+        let text = MessageText::parse(&body.text)?;
         require_visible(&body.text)?;
         let conversation = match body.conversation_id.as_deref() {
             Some(id) => Some(self.authorize(req, id)?),
@@ -159,8 +157,7 @@ impl ChatApi {
             .client_message_id
             .as_deref()
             .map(ClientMessageId::parse)
-            .transpose()
-            .map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?;
+            .transpose()?;
         let idempotency = client.map(|c| IdempotencyKey::web(conversation.as_ref(), &c));
         let received = self
             .service
@@ -221,14 +218,22 @@ impl ChatApi {
 }
 
 impl ChatApi {
-    /// As configured from the environment (Lambda) or the local runner.
-    /// The Twilio route is on when `TWILIO_AUTH_TOKEN` is configured.
-    pub fn from_config(service: Arc<HandoffService>, config: &handoff_http::Config) -> Self {
-        Self::new(service, config.conversation_tokens.clone())
+    /// As configured from the environment (Lambda) or the local runner, which must
+    /// hold the customer-token secret. The Twilio route is on when `TWILIO_AUTH_TOKEN`
+    /// is configured; cross-origin callers are limited by `HANDOFF_ALLOWED_ORIGINS`.
+    pub fn from_config(
+        service: Arc<HandoffService>,
+        config: &handoff_http::Config,
+    ) -> Result<Self, handoff_http::ConfigError> {
+        let tokens = config
+            .conversation_tokens
+            .clone()
+            .ok_or(handoff_http::ConfigError::Missing("HANDOFF_TOKEN_SECRET"))?;
+        Ok(Self::new(service, tokens)
             .with_twilio(TwilioSettings::from_config(
                 config.twilio_auth_token.clone(),
                 config.public_base_url.clone(),
             ))
-            .with_origins(AllowedOrigins::from_env())
+            .with_origins(AllowedOrigins::from_env()))
     }
 }

@@ -5,17 +5,18 @@ use std::sync::Arc;
 use chat_api::ChatApi;
 use handoff_dynamodb::DynamoStore;
 use handoff_http::config::ProcessEnv;
-use handoff_http::{Config, Request};
+use handoff_http::{Config, Function, Request};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     handoff_http::telemetry::init_json();
-    let config = Config::from_vars(&ProcessEnv)?;
+    let config = Config::for_function(Function::ChatApi, &ProcessEnv)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = DynamoStore::from_env(&sdk)?;
+    let store =
+        DynamoStore::from_conf(&sdk, config.table()?).with_retention_days(config.retention_days);
     let service = Arc::new(config.service(Arc::new(store)));
-    let api = Arc::new(ChatApi::from_config(service, &config));
+    let api = Arc::new(ChatApi::from_config(service, &config)?);
     run(service_fn(move |event: LambdaEvent<Request>| {
         let api = api.clone();
         async move { Ok::<_, Error>(api.handle(event.payload).await) }

@@ -12,8 +12,9 @@
 //!   nothing is stored.
 //! * The message goes to [`HandoffService::receive`] as [`Origin::Sms`] with the
 //!   idempotency key `sms:twilio:{MessageSid}` and [`ReplyVia::Response`]: the answer is
-//!   the TwiML of this response, one `<Message>` per bot or system reply, each cut to
-//!   the SMS segment budget with [`HandoffService::sms_text`]. When a person has the
+//!   the TwiML of this response, one `<Message>` per text of
+//!   [`Received::texts`](handoff_core::service::Received::texts) (every
+//!   bot or system reply, cut to the SMS segment budget). When a person has the
 //!   conversation the customer's message produces no reply and the TwiML is an empty
 //!   `<Response></Response>`; the agent's replies go out through the outbox.
 //! * Repeats: Twilio retries a webhook that failed or timed out with the same
@@ -22,14 +23,13 @@
 //!   rebuilt from the stored replies; nothing is stored twice, and since at most one
 //!   attempt's response reaches the customer, they get the answer once.
 //! * A customer who texted STOP gets no TwiML replies (only the confirmation of the STOP
-//!   itself) until they text START.
+//!   itself) until they text START: the service's SMS reply policy, as for texts sent
+//!   through the outbox.
 
 use handoff_core::ids::IdempotencyKey;
-use handoff_core::model::{MessageText, Role};
+use handoff_core::model::MessageText;
 use handoff_core::service::{Inbound, Origin, ReplyVia};
-use handoff_core::sms::{
-    keyword, parse_form, twiml, validate_twilio_signature, SmsKeyword, TwilioInbound,
-};
+use handoff_core::sms::{parse_form, twiml, validate_twilio_signature, TwilioInbound};
 use handoff_http::{body_text, header, path, text_response, ApiError, Request, Response};
 
 use crate::ChatApi;
@@ -154,7 +154,6 @@ async fn answer(
     let text = MessageText::parse(&inbound.body)
         .map_err(|e| ApiError::bad_request("invalid_input", format!("Body: {}", e.message)))?;
     tracing::info!(message_sid = %inbound.message_sid, from = %inbound.from.masked(), chars = inbound.body.chars().count(), "Twilio inbound SMS");
-    let stop = keyword(text.as_str()) == Some(SmsKeyword::Stop);
     let received = api
         .service
         .receive(Inbound {
@@ -166,28 +165,11 @@ async fn answer(
             reply_via: ReplyVia::Response,
         })
         .await?;
-    // Nothing but the STOP confirmation goes to a number that opted out.
-    let opted_out = !stop
-        && api
-            .service
-            .store()
-            .customer_by_phone(&inbound.from)
-            .await
-            .map_err(handoff_core::ServiceError::from)?
-            .is_some_and(|c| c.sms_opted_out);
-    let texts: Vec<String> = if opted_out {
-        Vec::new()
-    } else {
-        received
-            .replies
-            .iter()
-            .filter(|m| matches!(m.from, Role::Bot | Role::System))
-            .map(|m| api.service.sms_text(&m.text))
-            .collect()
-    };
+    // The use case decided what to text (its one SMS reply policy: nothing but the STOP
+    // confirmation to a number that opted out; a repeat gets the first answer again).
     if received.repeat {
         tracing::info!(message_sid = %inbound.message_sid, "repeated Twilio delivery: same answer as before");
     }
-    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let texts: Vec<&str> = received.texts.iter().map(String::as_str).collect();
     Ok(twiml(&texts))
 }

@@ -12,7 +12,7 @@ use chat_api::{ChatApi, TwilioSettings};
 use handoff_core::auth::Secret;
 use handoff_core::memory::MemoryStore;
 use handoff_core::model::{PhoneNumber, Role};
-use handoff_core::ports::{ConversationStore, ManualClock};
+use handoff_core::ports::{ConversationStore, ManualClock, OutboxStore};
 use handoff_core::sms::twilio_signature;
 use handoff_core::HandoffService;
 use handoff_http::config::{load_catalog, Config};
@@ -46,7 +46,8 @@ fn harness(settings: Option<TwilioSettings>) -> Harness {
         config.settings,
     ));
     Harness {
-        api: ChatApi::new(service, config.conversation_tokens).with_twilio(settings),
+        api: ChatApi::new(service, config.conversation_tokens.expect("secret given"))
+            .with_twilio(settings),
         store,
     }
 }

@@ -1,8 +1,8 @@
 //! Errors of the domain. The HTTP layer maps each to a status and a JSON body;
 //! nothing internal (store messages) is ever shown to a client.
 
+use crate::conversation::{Status, TransitionError};
 use crate::ids::AgentId;
-use crate::model::Status;
 
 /// Input that failed validation, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +36,17 @@ pub enum StoreError {
     /// Stored data could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// The backend refused the request itself (e.g. over DynamoDB's transaction limit):
+    /// the same request can never succeed, so it is not retried.
+    #[error("request refused as invalid: {0}")]
+    Invalid(String),
+}
+
+impl StoreError {
+    /// Whether trying again (from a fresh read) may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Conflict(_) | StoreError::Unavailable(_))
+    }
 }
 
 /// Failures of an outbound delivery adapter (SNS, Twilio, local).
@@ -64,10 +75,39 @@ pub enum ServiceError {
     NotOwner { owner: AgentId },
     #[error("the customer opted out of SMS (replied STOP); nothing can be sent to them by SMS until they text START")]
     OptedOut,
+    /// Lost the race too often: trying again later may succeed.
     #[error("too many concurrent changes, try again")]
     Contended,
+    /// A state that cannot happen, or a request the store can never accept: a bug, not a
+    /// reason to retry. Clients see no details.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
+}
+
+impl ServiceError {
+    /// Whether the same request may succeed later (a retry, or the caller's next attempt).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ServiceError::Contended => true,
+            ServiceError::Store(e) => e.is_transient(),
+            ServiceError::Delivery(e) => matches!(e, DeliveryError::Transient(_)),
+            _ => false,
+        }
+    }
+}
+
+impl From<TransitionError> for ServiceError {
+    fn from(e: TransitionError) -> Self {
+        match e {
+            TransitionError::Illegal { from, action } => {
+                ServiceError::IllegalTransition { from, action }
+            }
+            TransitionError::AlreadyClaimed { by } => ServiceError::AlreadyClaimed { by },
+            TransitionError::NotOwner { owner } => ServiceError::NotOwner { owner },
+        }
+    }
 }

@@ -3,11 +3,13 @@
 //! the other way round.
 
 pub mod auth;
+pub mod conversation;
 pub mod error;
 pub mod hours;
 pub mod ids;
 pub mod memory;
 pub mod model;
+pub mod outbox;
 pub mod packet;
 pub mod ports;
 pub mod replies;

@@ -12,7 +12,7 @@ use crate::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey};
 use crate::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
-use crate::ports::{Commit, ConversationStore};
+use crate::ports::{Commit, ConversationStore, OutboxStore};
 
 #[derive(Default)]
 struct State {
@@ -233,7 +233,10 @@ impl ConversationStore for MemoryStore {
         v.truncate(limit);
         Ok(v)
     }
+}
 
+#[async_trait]
+impl OutboxStore for MemoryStore {
     async fn pending_outbox(
         &self,
         now: Timestamp,

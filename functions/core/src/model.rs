@@ -1,14 +1,14 @@
 //! The conversation, its messages and the records kept with it.
 
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
 use crate::error::InputError;
 use crate::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey, MessageId};
 pub use handoff_faq::signals::Urgency;
 pub use handoff_faq::Lang;
 pub use handoff_sms::PhoneNumber;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use crate::conversation::{Conversation, Status};
 
 /// A web customer who has not fetched messages for this long has left the page.
 pub const WEB_PRESENCE_SECS: i64 = 45;
@@ -62,38 +62,6 @@ impl Channel {
             Channel::Web => "web",
             Channel::Sms => "sms",
         }
-    }
-}
-
-/// Where a conversation stands. `bot → queued → assigned → resolved`;
-/// `assigned → bot` when the agent hands back; `queued → bot` when the customer withdraws.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Bot,
-    Queued,
-    Assigned,
-    Resolved,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Bot => "bot",
-            Status::Queued => "queued",
-            Status::Assigned => "assigned",
-            Status::Resolved => "resolved",
-        }
-    }
-    /// Whether a person is (or is about to be) handling the conversation.
-    pub fn with_person(self) -> bool {
-        matches!(self, Status::Queued | Status::Assigned)
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -184,93 +152,6 @@ pub struct FaqAnswer {
     pub faq_id: String,
     pub seq: u64,
     pub at: Timestamp,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Conversation {
-    pub id: ConversationId,
-    pub customer_id: CustomerId,
-    pub status: Status,
-    pub assigned_to: Option<AgentId>,
-    pub language: Lang,
-    /// The channel of the customer's latest message: where replies go.
-    pub channel: Channel,
-    /// Every channel the customer used in this conversation.
-    pub channels: Vec<Channel>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-    /// Sequence number of the newest message (messages are numbered from 1).
-    pub last_seq: u64,
-    /// Optimistic-concurrency version; every committed change adds one.
-    pub version: u64,
-    /// Consecutive bot turns that did not help (clarifying questions, repeated answers).
-    pub bot_misses: u8,
-    pub handoff: Option<Handoff>,
-    pub handoffs: u32,
-    pub faq_answers: Vec<FaqAnswer>,
-    /// The customer chose to continue by SMS: agent replies also go to their phone.
-    pub sms_follow_up: bool,
-    /// When the web widget last fetched messages: whether the customer is still on the page.
-    #[serde(default)]
-    pub web_seen_at: Option<Timestamp>,
-    /// The customer's first message, clipped: what the conversation is about.
-    pub topic: Option<String>,
-}
-
-impl Conversation {
-    pub fn new(
-        id: ConversationId,
-        customer_id: CustomerId,
-        language: Lang,
-        channel: Channel,
-        now: Timestamp,
-    ) -> Self {
-        Self {
-            id,
-            customer_id,
-            status: Status::Bot,
-            assigned_to: None,
-            language,
-            channel,
-            channels: vec![channel],
-            created_at: now,
-            updated_at: now,
-            last_seq: 0,
-            version: 0,
-            bot_misses: 0,
-            handoff: None,
-            handoffs: 0,
-            faq_answers: Vec::new(),
-            sms_follow_up: false,
-            web_seen_at: None,
-            topic: None,
-        }
-    }
-
-    /// Sort key of the agent queue: priority, then who has waited longest.
-    pub fn queue_key(&self) -> Option<(u8, i64)> {
-        match (&self.status, &self.handoff) {
-            (Status::Queued, Some(h)) => Some((h.priority.rank(), h.requested_at.as_millisecond())),
-            _ => None,
-        }
-    }
-
-    /// Whether replies should also go by SMS: the customer texts us, or chose to
-    /// continue by SMS and is no longer on the web page.
-    pub fn reach_by_sms(&self, now: Timestamp) -> bool {
-        self.channel == Channel::Sms
-            || (self.sms_follow_up
-                && self
-                    .web_seen_at
-                    .is_none_or(|seen| now.duration_since(seen).as_secs() >= WEB_PRESENCE_SECS))
-    }
-
-    pub fn note_channel(&mut self, channel: Channel) {
-        self.channel = channel;
-        if !self.channels.contains(&channel) {
-            self.channels.push(channel);
-        }
-    }
 }
 
 /// Who wrote a message.

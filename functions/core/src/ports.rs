@@ -38,8 +38,10 @@ pub struct Commit {
     pub outbox: Vec<OutboxItem>,
 }
 
+/// Conversations, messages, customers and idempotency records; its commits also write
+/// the outbox, so it is an [`OutboxStore`] too.
 #[async_trait]
-pub trait ConversationStore: Send + Sync {
+pub trait ConversationStore: OutboxStore {
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>, StoreError>;
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
     /// Messages with `seq > after`, oldest first, at most `limit`.
@@ -71,7 +73,12 @@ pub trait ConversationStore: Send + Sync {
         id: &CustomerId,
         limit: usize,
     ) -> Result<Vec<Conversation>, StoreError>;
+}
 
+/// The outbox the dispatcher works through: all it needs, and all its IAM policy allows.
+/// Items get into it only inside a [`Commit`].
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Outbox items not yet delivered whose lease (if any) expired before `now`.
     async fn pending_outbox(
         &self,

@@ -12,7 +12,7 @@ use handoff_core::ids::{AgentId, ConversationId};
 use handoff_core::model::{
     Channel, HandoffReason, MessageText, Outbound, OutboxItem, Priority, Role, Status,
 };
-use handoff_core::ports::{ConversationStore, Delivery};
+use handoff_core::ports::{ConversationStore, Delivery, OutboxStore};
 use handoff_core::service::Dispatched;
 use handoff_core::{DeliveryError, ServiceError};
 

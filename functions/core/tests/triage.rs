@@ -3,7 +3,7 @@
 mod common;
 
 use handoff_core::faq::FaqIndex;
-use handoff_core::ids::{ConversationId, CustomerId};
+use handoff_core::ids::{AgentId, ConversationId, CustomerId};
 use handoff_core::model::{Channel, Lang};
 use handoff_core::model::{Conversation, FaqAnswer, HandoffReason, Status};
 use handoff_core::triage::{triage, Triage};
@@ -146,7 +146,11 @@ fn with_a_person_the_bot_stays_quiet() {
     let index = index();
     for status in [Status::Queued, Status::Assigned] {
         let mut conv = conversation();
-        conv.status = status;
+        conv.queue(HandoffReason::CustomerAsked, "s".into(), conv.created_at)
+            .unwrap();
+        if status == Status::Assigned {
+            conv.claim(&AgentId::parse("agent-a").unwrap()).unwrap();
+        }
         for text in ["배송비 얼마예요?", "0", "hello?"] {
             assert_eq!(
                 triage(text, Some(&conv), &index),

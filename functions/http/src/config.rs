@@ -1,5 +1,10 @@
 //! Configuration from environment variables (the names the SAM template sets), read
 //! once at cold start; a missing or bad value stops the function with a clear message.
+//!
+//! One path for every function: its `main` reads [`Config::for_function`] (or, for the
+//! dispatcher, its own settings through the same [`Vars`] and helpers), and each
+//! [`Function`] names the variables it cannot start without: chat-api alone issues
+//! customers' conversation tokens, so only it needs `HANDOFF_TOKEN_SECRET`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,13 +28,56 @@ pub enum ConfigError {
     Catalog { path: String, why: String },
 }
 
+/// The deployed functions, and what each must be configured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    ChatApi,
+    AgentApi,
+    SmsInbound,
+    AlertDispatcher,
+}
+
+impl Function {
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::ChatApi => "chat-api",
+            Function::AgentApi => "agent-api",
+            Function::SmsInbound => "sms-inbound",
+            Function::AlertDispatcher => "alert-dispatcher",
+        }
+    }
+
+    /// The variables this function cannot start without (the SAM template sets exactly
+    /// these, and the optional ones it uses).
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            Function::ChatApi => &["HANDOFF_TABLE", "HANDOFF_TOKEN_SECRET"],
+            Function::AgentApi | Function::SmsInbound => &["HANDOFF_TABLE"],
+            Function::AlertDispatcher => &["HANDOFF_TABLE", "HANDOFF_ALERTS_TOPIC_ARN"],
+        }
+    }
+
+    /// Stops with the first required variable that is missing.
+    pub fn check(self, vars: &dyn Vars) -> Result<(), ConfigError> {
+        for name in self.required() {
+            required(vars, name)?;
+        }
+        Ok(())
+    }
+}
+
 /// Everything the functions need to know about the business and its secrets.
 #[derive(Clone)]
 pub struct Config {
     pub catalog: Arc<FaqCatalog>,
     pub index: Arc<FaqIndex>,
     pub settings: Settings,
-    pub conversation_tokens: ConversationTokens,
+    /// Only where customers' tokens are issued and checked (chat-api, the local server).
+    pub conversation_tokens: Option<ConversationTokens>,
+    /// The DynamoDB table (`HANDOFF_TABLE`); `None` locally.
+    pub table: Option<String>,
+    /// Item expiry in days (`HANDOFF_RETENTION_DAYS`; 0: never).
+    pub retention_days: u32,
     /// Only where agents' JWTs are checked by the function itself (locally).
     pub agent_tokens: Option<AgentTokens>,
     pub twilio_auth_token: Option<String>,
@@ -57,7 +105,27 @@ impl Vars for HashMap<String, String> {
     }
 }
 
-fn parse_num<T: std::str::FromStr>(
+/// A lookup function is a source too (tests, and adapters' `from_vars`).
+impl<F: Fn(&str) -> Option<String>> Vars for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// A variable that must be set, trimmed.
+pub fn required(vars: &dyn Vars, name: &'static str) -> Result<String, ConfigError> {
+    optional(vars, name).ok_or(ConfigError::Missing(name))
+}
+
+/// A variable that may be set, trimmed; blank is unset.
+pub fn optional(vars: &dyn Vars, name: &str) -> Option<String> {
+    vars.get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A number, or `default` when unset.
+pub fn parse_num<T: std::str::FromStr>(
     vars: &dyn Vars,
     name: &'static str,
     default: T,
@@ -88,7 +156,23 @@ pub fn load_catalog(path: Option<&str>) -> Result<FaqCatalog, ConfigError> {
     })
 }
 
+/// `HANDOFF_TOKEN_SECRET`, at least 16 bytes.
+fn token_secret(vars: &dyn Vars) -> Result<Secret, ConfigError> {
+    let secret = required(vars, "HANDOFF_TOKEN_SECRET")?;
+    Secret::new(secret.into_bytes()).map_err(|why| ConfigError::Invalid {
+        name: "HANDOFF_TOKEN_SECRET",
+        why: why.into(),
+    })
+}
+
 impl Config {
+    /// The table the Lambda functions keep everything in (`HANDOFF_TABLE`).
+    pub fn table(&self) -> Result<&str, ConfigError> {
+        self.table
+            .as_deref()
+            .ok_or(ConfigError::Missing("HANDOFF_TABLE"))
+    }
+
     /// The use cases over `store`, with this configuration and the system clock.
     pub fn service(&self, store: Arc<dyn ConversationStore>) -> HandoffService {
         HandoffService::new(
@@ -100,24 +184,31 @@ impl Config {
         )
     }
 
-    /// From `HANDOFF_*` variables; `require_secret` is false only for tools that never
-    /// issue customer tokens.
-    pub fn from_vars(vars: &dyn Vars) -> Result<Config, ConfigError> {
+    /// What `function` needs, from `HANDOFF_*` variables; fails naming the first
+    /// variable that is missing or invalid.
+    pub fn for_function(function: Function, vars: &dyn Vars) -> Result<Config, ConfigError> {
+        function.check(vars)?;
         let catalog = load_catalog(vars.get("HANDOFF_FAQ_FILE").as_deref())?;
-        let secret = vars
-            .get("HANDOFF_TOKEN_SECRET")
-            .ok_or(ConfigError::Missing("HANDOFF_TOKEN_SECRET"))?;
-        let secret = Secret::new(secret.into_bytes()).map_err(|why| ConfigError::Invalid {
-            name: "HANDOFF_TOKEN_SECRET",
-            why: why.into(),
-        })?;
+        let secret = match function {
+            Function::ChatApi => Some(token_secret(vars)?),
+            _ => None,
+        };
         Self::with_catalog(vars, catalog, secret)
     }
 
+    /// The business settings and the customer-token secret (required), without the
+    /// table: what the chat function's handlers need.
+    pub fn from_vars(vars: &dyn Vars) -> Result<Config, ConfigError> {
+        let catalog = load_catalog(vars.get("HANDOFF_FAQ_FILE").as_deref())?;
+        let secret = token_secret(vars)?;
+        Self::with_catalog(vars, catalog, secret)
+    }
+
+    /// From variables, with this catalog and (where tokens are issued) this secret.
     pub fn with_catalog(
         vars: &dyn Vars,
         catalog: FaqCatalog,
-        token_secret: Secret,
+        token_secret: impl Into<Option<Secret>>,
     ) -> Result<Config, ConfigError> {
         let business = &catalog.business;
         let hours_spec = vars
@@ -178,7 +269,9 @@ impl Config {
             catalog: Arc::new(catalog),
             index: Arc::new(index),
             settings,
-            conversation_tokens: ConversationTokens::new(token_secret),
+            conversation_tokens: token_secret.into().map(ConversationTokens::new),
+            table: optional(vars, "HANDOFF_TABLE"),
+            retention_days: parse_num(vars, "HANDOFF_RETENTION_DAYS", 0)?,
             agent_tokens,
             twilio_auth_token: vars.get("TWILIO_AUTH_TOKEN"),
             public_base_url,
@@ -233,5 +326,38 @@ mod tests {
             ok.settings.console_url.as_deref(),
             Some("https://x.example/console")
         );
+    }
+
+    #[test]
+    fn each_function_needs_only_its_own_variables() {
+        let table = ("HANDOFF_TABLE", "handoff");
+        for f in [Function::AgentApi, Function::SmsInbound] {
+            let c = Config::for_function(f, &vars(&[table]))
+                .unwrap_or_else(|e| panic!("{}: {e}", f.name()));
+            assert!(
+                c.conversation_tokens.is_none(),
+                "{} issues no tokens",
+                f.name()
+            );
+            assert_eq!(c.table().unwrap(), "handoff");
+        }
+        let err = Config::for_function(Function::ChatApi, &vars(&[table]))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("HANDOFF_TOKEN_SECRET"), "{err}");
+        let err = Config::for_function(Function::AgentApi, &vars(&[]))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("HANDOFF_TABLE"), "{err}");
+        let secret = ("HANDOFF_TOKEN_SECRET", "0123456789abcdef0123");
+        let c = Config::for_function(Function::ChatApi, &vars(&[table, secret])).unwrap();
+        assert!(c.conversation_tokens.is_some());
+        let err = Config::for_function(
+            Function::ChatApi,
+            &vars(&[table, secret, ("HANDOFF_RETENTION_DAYS", "x")]),
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("HANDOFF_RETENTION_DAYS"), "{err}");
     }
 }

@@ -13,6 +13,6 @@ pub mod telemetry;
 pub use aws_lambda_events::apigw::{
     ApiGatewayV2httpRequest as Request, ApiGatewayV2httpResponse as Response,
 };
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, Function};
 pub use request::*;
 pub use response::*;

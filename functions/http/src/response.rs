@@ -9,7 +9,7 @@ use http::header::{
 use serde::Serialize;
 use serde_json::json;
 
-use handoff_core::ServiceError;
+use handoff_core::{InputError, ServiceError, StoreError};
 
 use crate::Response;
 
@@ -56,10 +56,25 @@ impl ApiError {
     }
 }
 
+/// Input that failed validation: 400 naming the field.
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        ApiError::bad_request("invalid_input", e.to_string())
+    }
+}
+
+impl ApiError {
+    /// A bug or an impossible state: 500, details only in the log.
+    fn internal(what: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %what, "internal error");
+        ApiError::new(500, "internal", "internal error")
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Input(i) => ApiError::new(400, "invalid_input", i.to_string()),
+            ServiceError::Input(i) => i.into(),
             ServiceError::NotFound => {
                 ApiError::new(404, "conversation_not_found", "conversation not found")
             }
@@ -78,6 +93,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::OptedOut => ApiError::new(409, "customer_opted_out", e.to_string()),
             ServiceError::Contended => {
                 ApiError::new(409, "busy", "the conversation is changing; try again")
+            }
+            ServiceError::Internal(_) => ApiError::internal(&e),
+            ServiceError::Store(ref err @ (StoreError::Corrupt(_) | StoreError::Invalid(_))) => {
+                ApiError::internal(err)
             }
             ServiceError::Delivery(err) => {
                 tracing::error!(error = %err, "delivery failure");

@@ -27,11 +27,14 @@ pub fn init_json() {
         .try_init();
 }
 
-/// Human-readable logs for the local runner, on stderr.
+/// Human-readable logs for the local runner, on stderr; coloured only on a terminal
+/// (a log file or a pipe gets plain text).
 pub fn init_text() {
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter())
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

@@ -16,7 +16,7 @@ use handoff_core::ports::{Commit, ConversationStore, ConversationWrite, Customer
 use handoff_http::Request;
 
 use crate::secrets::LocalSecrets;
-use crate::server::{build_app_with, App, ServeOptions};
+use crate::server::{build_app_with, App, ScratchDir, ServeOptions};
 
 /// The secret the customer tokens in `events/` were made with. For local events only.
 pub const DEMO_TOKEN_SECRET: &str = "handoff-demo-secret-for-event-files";
@@ -127,15 +127,12 @@ pub async fn seed_demo(store: &dyn ConversationStore) -> Result<(), String> {
                 "상담원 연결해 주세요",
                 channel,
             ));
-            conv.handoffs = 1;
-            conv.handoff = Some(Handoff {
-                reason: HandoffReason::CustomerAsked,
-                priority: Priority::Normal,
-                requested_at: t0,
-                summary: "고객이 상담원을 요청함: \"배송비 얼마예요?\" · 봇 답변: shipping-fee"
-                    .into(),
-                number: 1,
-            });
+            conv.queue(
+                HandoffReason::CustomerAsked,
+                "고객이 상담원을 요청함: \"배송비 얼마예요?\" · 봇 답변: shipping-fee".into(),
+                t0,
+            )
+            .map_err(|e| e.to_string())?;
         }
         // The alert its handoff recorded, which the alert-dispatcher event delivers.
         let outbox = if status == Status::Queued {
@@ -155,8 +152,10 @@ pub async fn seed_demo(store: &dyn ConversationStore) -> Result<(), String> {
         } else {
             Vec::new()
         };
-        conv.status = status;
-        conv.assigned_to = agent.map(|a| id(AgentId::parse(a)));
+        if let Some(a) = agent {
+            conv.claim(&id(AgentId::parse(a)))
+                .map_err(|e| e.to_string())?;
+        }
         conv.last_seq = messages.len() as u64;
         conv.version = 1;
         let mut customer = Customer::new(customer_id, t0);
@@ -191,15 +190,16 @@ pub async fn demo_app(faqs: Option<std::path::PathBuf>) -> Result<App, String> {
         token_secret: Secret::new(DEMO_TOKEN_SECRET.as_bytes().to_vec()).map_err(str::to_string)?,
         jwt_secret: Secret::new(DEMO_JWT_SECRET.as_bytes().to_vec()).map_err(str::to_string)?,
     };
+    // Deliveries of this one invocation go to a directory of its own, removed with the app.
+    let scratch =
+        ScratchDir::new("handoff-invoke").map_err(|e| format!("temporary directory: {e}"))?;
     let opts = ServeOptions {
-        // Deliveries of this one invocation go to a file of its own.
-        data: std::env::temp_dir()
-            .join(format!("handoff-invoke-{}", uuid::Uuid::new_v4().simple())),
+        data: scratch.0.clone(),
         faqs,
     };
-    std::fs::create_dir_all(&opts.data).map_err(|e| format!("{}: {e}", opts.data.display()))?;
     let mut app = build_app_with(&opts, store, secrets)?;
     app.chat.twilio = Some(chat_api::TwilioSettings::new(DEMO_TWILIO_TOKEN, None));
+    app.scratch = Some(scratch);
     Ok(app)
 }
 
@@ -224,8 +224,7 @@ pub async fn invoke(app: &App, function: &str, event: Value) -> Result<Value, St
                 .map_err(|e| e.to_string())?;
             // What the dispatcher would text (and alert) next.
             let outbox = app
-                .service
-                .store()
+                .store
                 .pending_outbox(app.service.now(), 100)
                 .await
                 .map_err(|e| e.to_string())?;

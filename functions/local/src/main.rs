@@ -112,6 +112,20 @@ async fn aws_app(opts: &server::ServeOptions, provision: bool) -> Result<server:
     Ok(app)
 }
 
+/// This binary as it can be run from the current directory: its path, else `handoff`.
+fn this_binary() -> String {
+    std::env::current_exe()
+        .ok()
+        .map(|exe| {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            match exe.strip_prefix(&cwd) {
+                Ok(rel) => format!("./{}", rel.display()),
+                Err(_) => exe.display().to_string(),
+            }
+        })
+        .unwrap_or_else(|| "handoff".into())
+}
+
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("handoff: {msg}");
     ExitCode::FAILURE
@@ -128,6 +142,11 @@ async fn main() -> ExitCode {
             store,
             provision,
         } => {
+            // The port first: a busy port fails before anything is written.
+            let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+                Ok(l) => l,
+                Err(e) => return fail(format!("port {port}: {e}")),
+            };
             if let Err(e) = secrets::create_data_dir(&data) {
                 return fail(format!("{}: {e}", data.display()));
             }
@@ -146,17 +165,17 @@ async fn main() -> ExitCode {
                 Ok(a) => Arc::new(a),
                 Err(e) => return fail(e),
             };
-            let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
-                Ok(l) => l,
-                Err(e) => return fail(format!("port {port}: {e}")),
-            };
             let addr = match server::serve(listener, app).await {
                 Ok(a) => a,
                 Err(e) => return fail(e),
             };
             println!("Handoff is running on http://{addr}");
             println!("  demo page + chat widget  http://{addr}/");
-            println!("  agent console            http://{addr}/console   (sign in with: handoff token <agent-id> --data {})", data.display());
+            println!(
+                "  agent console            http://{addr}/console   (sign in with: {} token <agent-id> --data {})",
+                this_binary(),
+                data.display()
+            );
             println!("  chat API                 http://{addr}/v1/chat/messages");
             println!("  agent API                http://{addr}/v1/agent/queue");
             println!(

@@ -41,6 +41,27 @@ pub struct App {
     pub delivery: Arc<dyn Delivery>,
     pub config: Config,
     pub store: Arc<dyn ConversationStore>,
+    /// A data directory of this app alone, removed with it (`handoff invoke`).
+    pub scratch: Option<ScratchDir>,
+}
+
+/// A directory removed, with everything in it, when dropped.
+#[derive(Debug)]
+pub struct ScratchDir(pub std::path::PathBuf);
+
+impl ScratchDir {
+    /// A fresh directory under the system's temp dir, named `{prefix}-{random}`.
+    pub fn new(prefix: &str) -> std::io::Result<Self> {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 pub fn build_app(opts: &ServeOptions, store: Arc<dyn ConversationStore>) -> Result<App, String> {
@@ -68,7 +89,7 @@ pub fn build_app_with(
         .map_err(|e| e.to_string())?;
     let service = Arc::new(config.service(store.clone()));
     Ok(App {
-        chat: ChatApi::from_config(service.clone(), &config),
+        chat: ChatApi::from_config(service.clone(), &config).map_err(|e| e.to_string())?,
         // The local gateway checks the issuer, as API Gateway does in AWS; `invoke`
         // runs AWS-shaped events through this same function.
         agent: AgentApi::new(service.clone()),
@@ -77,6 +98,7 @@ pub fn build_app_with(
         delivery: Arc::new(FileDelivery::new(opts.data.join("deliveries.jsonl"))),
         config,
         store,
+        scratch: None,
     })
 }
 

@@ -13,6 +13,8 @@
 //! * a record that cannot be read (not the two-way JSON, a bad number, an empty body)
 //!   is logged without its number or text and counted as **rejected**: no retry could
 //!   make it readable;
+//! * a failure that is not transient (an impossible state, a request the store can never
+//!   accept: [`ServiceError::is_transient`] is false) is logged and **rejected** too;
 //! * a store that is unreachable or too contended is **transient**: the handler returns
 //!   [`SmsInboundError`] and Lambda retries. Records already stored are safe to run
 //!   again: a repeated `inboundMessageId` is answered from the store and texts nothing
@@ -25,7 +27,7 @@ use handoff_core::ids::{ConversationId, IdempotencyKey};
 use handoff_core::model::{MessageText, Status};
 use handoff_core::service::{Inbound, Origin, ReplyVia};
 use handoff_core::sms::InboundSms;
-use handoff_core::{HandoffService, ServiceError, StoreError};
+use handoff_core::{HandoffService, ServiceError};
 
 /// The provider name in idempotency keys of texts that came through SNS.
 pub const PROVIDER: &str = "sns";
@@ -79,15 +81,6 @@ pub enum SmsInboundError {
         #[source]
         source: ServiceError,
     },
-}
-
-/// Whether a failure of `receive` may go away on its own.
-fn is_transient(e: &ServiceError) -> bool {
-    matches!(
-        e,
-        ServiceError::Contended
-            | ServiceError::Store(StoreError::Unavailable(_) | StoreError::Conflict(_))
-    )
 }
 
 /// Handles one SNS event (in practice one record per invocation).
@@ -169,7 +162,7 @@ async fn handle_record(
             replies: received.replies.len(),
             reason: None,
         }),
-        Err(e) if is_transient(&e) => {
+        Err(e) if e.is_transient() => {
             tracing::error!(sns_message_id = %sns_message_id, error = %e, "inbound SMS not stored; retrying the event");
             Err(SmsInboundError::Transient {
                 sns_message_id,

@@ -6,31 +6,22 @@ use std::sync::Arc;
 use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 
-use handoff_core::ports::SystemClock;
-use handoff_core::HandoffService;
 use handoff_dynamodb::DynamoStore;
 use handoff_http::config::{Config, ProcessEnv};
+use handoff_http::Function;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     handoff_http::telemetry::init_json();
-    let config = Config::from_vars(&ProcessEnv).map_err(|e| {
+    let misconfigured = |e: handoff_http::ConfigError| {
         tracing::error!(error = %e, "sms-inbound is misconfigured");
         format!("sms-inbound is misconfigured: {e}")
-    })?;
+    };
+    let config = Config::for_function(Function::SmsInbound, &ProcessEnv).map_err(misconfigured)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    // HANDOFF_TABLE (required) and HANDOFF_RETENTION_DAYS.
-    let store = DynamoStore::from_env(&sdk).map_err(|e| {
-        tracing::error!(error = %e, "sms-inbound is misconfigured");
-        format!("sms-inbound is misconfigured: {e}")
-    })?;
-    let service = Arc::new(HandoffService::new(
-        Arc::new(store),
-        Arc::new(SystemClock),
-        config.catalog,
-        config.index,
-        config.settings,
-    ));
+    let store = DynamoStore::from_conf(&sdk, config.table().map_err(misconfigured)?)
+        .with_retention_days(config.retention_days);
+    let service = Arc::new(config.service(Arc::new(store)));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| {
         let service = service.clone();
         async move {

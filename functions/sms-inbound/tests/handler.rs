@@ -15,7 +15,7 @@ use handoff_core::model::{
     Conversation, Customer, IdempotencyRecord, Message, Outbound, OutboxItem, PhoneNumber, Role,
     Status,
 };
-use handoff_core::ports::{Commit, ConversationStore, ManualClock};
+use handoff_core::ports::{Commit, ConversationStore, ManualClock, OutboxStore};
 use handoff_core::{HandoffService, StoreError};
 use handoff_http::config::{load_catalog, Config};
 use sms_inbound::{handle, Outcome, SmsInboundError};
@@ -330,6 +330,10 @@ impl ConversationStore for DownStore {
     ) -> Result<Vec<Conversation>, StoreError> {
         down()
     }
+}
+
+#[async_trait]
+impl OutboxStore for DownStore {
     async fn pending_outbox(&self, _: Timestamp, _: usize) -> Result<Vec<OutboxItem>, StoreError> {
         down()
     }

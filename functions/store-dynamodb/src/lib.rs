@@ -27,11 +27,12 @@ use handoff_core::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey};
 use handoff_core::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
-use handoff_core::ports::{Commit, ConversationStore};
+use handoff_core::ports::{Commit, ConversationStore, OutboxStore};
 use handoff_core::StoreError;
 
 mod counter;
 pub mod keys;
+pub mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -80,16 +81,23 @@ fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// A request that could not even be built: a bug, never retried.
 fn build_error(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("building a DynamoDB request: {e}"))
+    StoreError::Invalid(format!("building a DynamoDB request: {e}"))
 }
 
+/// DynamoDB's validation errors are permanent (the same request fails again); the
+/// rest (throttling, network, service errors) may pass.
 fn sdk_error<E, R>(operation: &str, e: SdkError<E, R>) -> StoreError
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
 {
-    StoreError::Unavailable(format!("DynamoDB {operation}: {}", DisplayErrorContext(&e)))
+    let message = format!("DynamoDB {operation}: {}", DisplayErrorContext(&e));
+    match e.as_service_error().and_then(|s| s.code()) {
+        Some("ValidationException" | "SerializationException") => StoreError::Invalid(message),
+        _ => StoreError::Unavailable(message),
+    }
 }
 
 fn to_json(value: &impl Serialize) -> Result<String, StoreError> {
@@ -567,10 +575,19 @@ impl DynamoStore {
             .map(code_of)
             .filter(|c| *c != "None")
             .collect();
-        StoreError::Unavailable(format!(
+        let message = format!(
             "DynamoDB TransactWriteItems cancelled: {}",
             codes.join(", ")
-        ))
+        );
+        // An item too large or badly formed is refused the same way every time.
+        if codes
+            .iter()
+            .any(|c| *c == "ValidationError" || *c == "ItemCollectionSizeLimitExceeded")
+        {
+            StoreError::Invalid(message)
+        } else {
+            StoreError::Unavailable(message)
+        }
     }
 }
 
@@ -749,7 +766,7 @@ impl ConversationStore for DynamoStore {
             return Ok(());
         }
         if items.len() > MAX_TRANSACTION_ITEMS {
-            return Err(StoreError::Unavailable(format!(
+            return Err(StoreError::Invalid(format!(
                 "a commit of {} items exceeds DynamoDB's {MAX_TRANSACTION_ITEMS}-item transaction limit",
                 items.len()
             )));
@@ -851,7 +868,10 @@ impl ConversationStore for DynamoStore {
         )
         .await
     }
+}
 
+#[async_trait]
+impl OutboxStore for DynamoStore {
     async fn pending_outbox(
         &self,
         now: Timestamp,

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use handoff_core::auth::Agent;
 use handoff_core::ids::AgentId;
 use handoff_core::model::{Outbound, Status};
-use handoff_core::ports::{ConversationStore, Delivery, SystemClock};
+use handoff_core::ports::{ConversationStore, Delivery, OutboxStore, SystemClock};
 use handoff_core::{DeliveryError, ServiceError};
 use handoff_dynamodb::{keys, testing, DynamoStore};
 
@@ -38,10 +38,63 @@ async fn raw_item(
         .expect("item exists")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn store_contract() {
-    let (store, _) = testing::store().await;
-    handoff_core::contract::run_all(Arc::new(store)).await;
+/// The storage contract, one test per rule, each on a fresh table.
+mod store_contract {
+    use super::*;
+    handoff_core::contract_tests!(async {
+        let (store, _) = testing::store().await;
+        Arc::new(store) as handoff_core::contract::Store
+    });
+}
+
+/// The table as `infra/template.yaml` declares it, one fact a line: key schemas
+/// (`table PK HASH`, `GSI1 GSI1PK HASH`), projections, the TTL attribute, the stream.
+fn template_table() -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+    let text = std::fs::read_to_string(&path).expect("infra/template.yaml");
+    let start = text
+        .find("\n  HandoffTable:\n")
+        .expect("the template declares HandoffTable");
+    let mut facts = Vec::new();
+    let (mut index, mut in_ttl) = ("table".to_string(), false);
+    for line in text[start + 1..].lines().skip(1) {
+        // The next resource (two-space indent) ends the table's block.
+        if line.starts_with("  ") && !line.starts_with("   ") && !line.trim_start().starts_with('#')
+        {
+            break;
+        }
+        let code = line.split(" #").next().unwrap_or("").trim();
+        let value = |key: &str| {
+            code.split(key).nth(1).map(|v| {
+                v.trim_matches(|c: char| c == ' ' || c == ',' || c == '}')
+                    .to_string()
+            })
+        };
+        if let Some(name) = value("IndexName:") {
+            index = name;
+        } else if code.contains("KeyType:") {
+            let attr = value("AttributeName:").unwrap_or_default();
+            let attr = attr.split(',').next().unwrap_or("").trim().to_string();
+            facts.push(format!(
+                "{index} {attr} {}",
+                value("KeyType:").unwrap_or_default()
+            ));
+        } else if let Some(p) = value("ProjectionType:") {
+            facts.push(format!("{index} projection {p}"));
+        } else if code.starts_with("TimeToLiveSpecification") {
+            in_ttl = true;
+        } else if in_ttl && code.starts_with("AttributeName:") {
+            facts.push(format!(
+                "ttl {}",
+                value("AttributeName:").unwrap_or_default()
+            ));
+            in_ttl = false;
+        } else if let Some(v) = value("StreamViewType:") {
+            facts.push(format!("stream {v}"));
+        }
+    }
+    facts.sort();
+    facts
 }
 
 #[tokio::test]
@@ -80,6 +133,42 @@ async fn provision_matches_the_template_and_is_idempotent() {
         .time_to_live_description
         .expect("ttl description");
     assert_eq!(ttl.attribute_name(), Some(keys::EXPIRES_AT));
+
+    // Everything the template says about the table, the provisioned table has.
+    let mut provisioned: Vec<String> = table
+        .key_schema()
+        .iter()
+        .map(|k| format!("table {} {}", k.attribute_name(), k.key_type().as_str()))
+        .collect();
+    for gsi in table.global_secondary_indexes() {
+        let name = gsi.index_name().unwrap_or("");
+        for k in gsi.key_schema() {
+            provisioned.push(format!(
+                "{name} {} {}",
+                k.attribute_name(),
+                k.key_type().as_str()
+            ));
+        }
+        if let Some(p) = gsi.projection().and_then(|p| p.projection_type()) {
+            provisioned.push(format!("{name} projection {}", p.as_str()));
+        }
+    }
+    if let Some(view) = stream.stream_view_type() {
+        provisioned.push(format!("stream {}", view.as_str()));
+    }
+    if let Some(attr) = ttl.attribute_name() {
+        provisioned.push(format!("ttl {attr}"));
+    }
+    provisioned.sort();
+    let template = template_table();
+    assert!(
+        template.len() >= 12,
+        "read the template's table: {template:?}"
+    );
+    assert_eq!(
+        provisioned, template,
+        "DynamoStore::provision and infra/template.yaml differ"
+    );
 }
 
 /// 20 agents claim one queued conversation at once: one wins, the others are told who did.

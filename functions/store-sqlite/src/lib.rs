@@ -31,7 +31,7 @@ use handoff_core::memory::check_commit;
 use handoff_core::model::{
     Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Status,
 };
-use handoff_core::ports::{Commit, ConversationStore};
+use handoff_core::ports::{Commit, ConversationStore, OutboxStore};
 
 /// The schema this build writes, kept in SQLite's `user_version` so that later
 /// builds can migrate older files.
@@ -608,7 +608,10 @@ impl ConversationStore for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl OutboxStore for SqliteStore {
     async fn pending_outbox(
         &self,
         now: Timestamp,

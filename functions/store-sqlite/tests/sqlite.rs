@@ -6,62 +6,18 @@ mod common;
 use std::sync::Arc;
 
 use handoff_core::error::StoreError;
-use handoff_core::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey, MessageId};
+use handoff_core::ids::{AgentId, ConversationId, CustomerId, IdempotencyKey};
 use handoff_core::model::*;
-use handoff_core::ports::{Commit, ConversationStore, ConversationWrite, CustomerWrite};
+use handoff_core::ports::{
+    Commit, ConversationStore, ConversationWrite, CustomerWrite, OutboxStore,
+};
 use handoff_sqlite::{SqliteStore, SCHEMA_VERSION};
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 
-fn at(secs: i64) -> Timestamp {
-    Timestamp::from_second(1_790_000_000 + secs).expect("timestamp")
-}
-
-fn conversation(status: Status) -> Conversation {
-    let mut c = Conversation::new(
-        ConversationId::generate(),
-        CustomerId::generate(),
-        Lang::Ko,
-        Channel::Web,
-        at(0),
-    );
-    c.version = 1;
-    c.status = status;
-    if status == Status::Queued {
-        c.handoff = Some(Handoff {
-            reason: HandoffReason::CustomerAsked,
-            priority: Priority::Normal,
-            requested_at: at(0),
-            summary: "환불 문의".into(),
-            number: 1,
-        });
-        c.handoffs = 1;
-    }
-    c
-}
+use handoff_core::contract::fixtures::{at, create, in_state as conversation};
 
 fn message(conv: &Conversation, seq: u64, text: &str) -> Message {
-    Message {
-        id: MessageId::generate(),
-        conversation_id: conv.id.clone(),
-        seq,
-        from: Role::Customer,
-        text: text.into(),
-        at: at(seq as i64),
-        channel: Channel::Web,
-        agent_id: None,
-        faq_id: None,
-    }
-}
-
-fn create(conv: &Conversation, messages: Vec<Message>) -> Commit {
-    Commit {
-        conversation: Some(ConversationWrite {
-            conversation: conv.clone(),
-            expected_version: None,
-        }),
-        messages,
-        ..Commit::default()
-    }
+    handoff_core::contract::fixtures::message(conv, seq, Role::Customer, text)
 }
 
 fn phone() -> PhoneNumber {
@@ -84,8 +40,8 @@ fn sms(conv: &Conversation, n: u32, to: &PhoneNumber) -> OutboxItem {
 /// A claim of `conv` by `agent` that expects the version it was read at.
 fn claim(conv: &Conversation, agent: &str) -> Commit {
     let mut next = conv.clone();
-    next.status = Status::Assigned;
-    next.assigned_to = Some(AgentId::parse(agent).expect("agent"));
+    next.claim(&AgentId::parse(agent).expect("agent"))
+        .expect("claim");
     next.version += 1;
     next.last_seq += 1;
     let msg = message(conv, conv.last_seq + 1, &format!("{agent} joined"));

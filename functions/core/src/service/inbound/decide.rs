@@ -1,0 +1,189 @@
+//! The pure decisions about a customer's message: no store, no clock; what was loaded
+//! goes in, the [`Change`] comes out.
+
+use handoff_faq::{FaqCatalog, FaqIndex};
+use handoff_sms::SmsKeyword;
+
+use crate::error::ServiceError;
+use crate::model::{
+    AgentAlert, Channel, Customer, FaqAnswer, HandoffReason, Lang, Message, Priority, Role, Status,
+};
+use crate::outbox;
+use crate::packet;
+use crate::replies;
+use crate::triage::{triage, Triage};
+
+use super::super::change::Change;
+use super::super::queue::estimate;
+use super::super::Settings;
+
+/// FAQ answers kept on the conversation for the packet (the transcript has them all).
+pub(super) const MAX_FAQ_ANSWERS: usize = 20;
+
+/// The customer's message joins the conversation, which follows their channel (and,
+/// while the bot has it, their language).
+pub(super) fn take_message(change: &mut Change, text: &str, lang: Lang, channel: Channel) {
+    change.conv.note_channel(channel);
+    if change.conv.last_seq == 0 || change.conv.status == Status::Bot {
+        change.conv.language = lang;
+    }
+    change.push(Role::Customer, text.to_string(), channel);
+}
+
+/// STOP, START, HELP: the customer's SMS preferences, confirmed.
+pub(super) fn decide_keyword(
+    change: &mut Change,
+    customer: Option<&Customer>,
+    k: SmsKeyword,
+    settings: &Settings,
+) -> Result<(), ServiceError> {
+    let (lang, channel) = (change.conv.language, change.conv.channel);
+    let name = settings.business_name(lang).to_string();
+    let texter = || {
+        customer
+            .cloned()
+            .ok_or_else(|| ServiceError::Internal("an SMS without its customer".into()))
+    };
+    match k {
+        SmsKeyword::Stop => {
+            let mut c = texter()?;
+            c.sms_opted_out = true;
+            change.set_customer(c);
+            if change.conv.status == Status::Queued {
+                change.conv.withdraw()?;
+            }
+            change.push(Role::System, replies::sms_stopped(&name, lang), channel);
+        }
+        SmsKeyword::Start => {
+            let mut c = texter()?;
+            c.sms_opted_out = false;
+            change.set_customer(c);
+            change.push(Role::System, replies::sms_started(&name, lang), channel);
+        }
+        SmsKeyword::Help => {
+            let t = replies::sms_help(&name, settings.hours.spec(), lang);
+            change.push(Role::System, t, channel);
+        }
+    }
+    Ok(())
+}
+
+/// Triage of the message against the conversation as it was before it.
+pub(super) fn decide_triage(change: &Change, text: &str, index: &FaqIndex) -> Triage {
+    let mut before = change.conv.clone();
+    before.last_seq -= 1;
+    let is_new = change.expected.is_none();
+    triage(text, (!is_new).then_some(&before), index)
+}
+
+/// The bot's turn: an FAQ answer, one clarifying question, or silence while a person has it.
+pub(super) fn decide_bot_turn(change: &mut Change, decision: Triage, catalog: &FaqCatalog) {
+    let (lang, channel) = (change.conv.language, change.conv.channel);
+    match decision {
+        Triage::ForPerson | Triage::Handoff { .. } => {}
+        Triage::Answer { faq_id } => {
+            let answer = catalog
+                .answer(&faq_id, lang)
+                .unwrap_or_default()
+                .to_string();
+            let m = change.push(Role::Bot, replies::faq_answer(&answer, lang), channel);
+            m.faq_id = Some(faq_id.clone());
+            let seq = m.seq;
+            let at = change.now;
+            let answers = &mut change.conv.faq_answers;
+            answers.push(FaqAnswer { faq_id, seq, at });
+            // Bounded, so a long conversation's item stays small (DynamoDB: 400 KB).
+            let excess = answers.len().saturating_sub(MAX_FAQ_ANSWERS);
+            answers.drain(..excess);
+            change.conv.bot_misses = 0;
+        }
+        Triage::Clarify { candidates } => {
+            let options: Vec<String> = candidates
+                .iter()
+                .filter_map(|id| catalog.faq(id))
+                .filter_map(|f| {
+                    f.questions
+                        .get(lang.code())
+                        .or_else(|| f.questions.values().next())
+                        .and_then(|q| q.first().cloned())
+                })
+                .collect();
+            change.push(Role::Bot, replies::clarify(&options, lang), channel);
+            change.conv.bot_misses += 1;
+        }
+    }
+}
+
+/// To a person: queued with a one-line summary, the customer told the honest wait
+/// (`ahead` are waiting before them), the agents alerted through the outbox.
+pub(super) fn decide_handoff(
+    change: &mut Change,
+    reason: HandoffReason,
+    transcript: &[Message],
+    ahead: usize,
+    settings: &Settings,
+) -> Result<(), ServiceError> {
+    let now = change.now;
+    let (lang, channel) = (change.conv.language, change.conv.channel);
+    let answered: Vec<String> = change
+        .conv
+        .faq_answers
+        .iter()
+        .map(|a| a.faq_id.clone())
+        .collect();
+    let summary = packet::summary(reason, transcript, &answered, settings.agent_language);
+    let handoff = change.conv.queue(reason, summary.clone(), now)?;
+    let (priority, number) = (handoff.priority, handoff.number);
+
+    let info = estimate(settings, ahead + 1, now);
+    let notice = match info.opens_at {
+        Some(opens) if !info.open_now => {
+            let local = replies::local_time(&settings.hours.local(opens), lang);
+            replies::queued_closed(settings.hours.spec(), &local, lang)
+        }
+        _ => replies::queued_open(ahead + 1, info.estimated_wait_seconds.unwrap_or(0), lang),
+    };
+    change.queue = Some(info);
+    change.push(Role::System, notice, channel);
+
+    let marker = if priority == Priority::High {
+        "[!] "
+    } else {
+        ""
+    };
+    let alert = AgentAlert {
+        conversation_id: change.conv.id.clone(),
+        text: format!("{marker}{summary}"),
+        link: settings
+            .console_url
+            .as_deref()
+            .map(|u| AgentAlert::console_link(u, &change.conv.id)),
+        queue: settings.queue_name.clone(),
+        priority,
+        language: lang,
+        channel: change.conv.channel,
+    };
+    change.outbox.push(outbox::agent_alert(alert, number, now));
+    tracing::info!(conversation_id = %change.conv.id, reason = reason.as_str(), priority = priority.as_str(), "handed off");
+    Ok(())
+}
+
+/// The one SMS reply policy: every bot and system reply, cut to the segment budget, as
+/// (seq, text); nothing to a number that opted out, except the confirmation of its STOP.
+pub(super) fn sms_replies(
+    replies: &[Message],
+    customer: Option<&Customer>,
+    keyword: Option<SmsKeyword>,
+    settings: &Settings,
+) -> Vec<(u64, String)> {
+    let opted_out = customer.is_some_and(|c| c.sms_opted_out);
+    // The one confirmation carriers expect after STOP.
+    if opted_out && keyword != Some(SmsKeyword::Stop) {
+        return Vec::new();
+    }
+    replies
+        .iter()
+        .filter(|m| matches!(m.from, Role::Bot | Role::System))
+        .map(|m| (m.seq, settings.sms_text(&m.text)))
+        .collect()
+}

@@ -1,0 +1,189 @@
+//! The use cases, by who starts them: [`inbound`] (a customer's message, web or SMS),
+//! [`customer`] (what the web customer does besides writing), [`agent`] (the queue,
+//! the packet, claim, reply, resolve, release). Each loads what it needs, decides
+//! with pure functions over what it loaded, and writes one atomic [`Commit`](crate::ports::Commit) guarded
+//! by the versions it read; a lost race is retried from a fresh read by
+//! [`retry_on_conflict`]. Delivery of what the commits put in the outbox is
+//! [`crate::outbox`].
+
+mod agent;
+mod change;
+mod customer;
+mod inbound;
+mod queue;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use handoff_faq::{FaqCatalog, FaqIndex};
+use handoff_sms::fit_to_segments;
+
+use crate::error::{ServiceError, StoreError};
+use crate::hours::AgentHours;
+use crate::ids::ConversationId;
+use crate::model::{Conversation, Customer, Lang, Message, OutboxItem};
+use crate::ports::{Clock, ConversationStore, Delivery};
+
+pub use crate::outbox::{Dispatched, OutboxDispatcher};
+pub use agent::{AgentQueue, QueueItem};
+pub use inbound::{Inbound, Origin, Received, ReplyVia};
+pub use queue::QueueInfo;
+
+use change::Change;
+
+/// How often a use case re-reads and retries after losing a conditional write.
+const ATTEMPTS: usize = 40;
+/// Largest conversation read for a packet or summary.
+const TRANSCRIPT_LIMIT: usize = 1000;
+
+/// Business settings, from configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub business_name: String,
+    pub business_name_ko: Option<String>,
+    pub hours: AgentHours,
+    /// Average minutes an agent needs per waiting customer: the basis of wait estimates.
+    pub minutes_per_customer: u32,
+    /// The queue name put on agent alerts (SNS filter policies select on it).
+    pub queue_name: String,
+    /// Base URL of the agent console, for links in alerts.
+    pub console_url: Option<String>,
+    /// Base URL where full FAQ answers can be read, for links in long SMS answers.
+    pub answers_url: Option<String>,
+    pub sms_max_segments: usize,
+    /// Language of summaries and alerts for agents.
+    pub agent_language: Lang,
+    /// How many earlier conversations the packet lists.
+    pub earlier_conversations: usize,
+}
+
+impl Settings {
+    pub fn business_name(&self, lang: Lang) -> &str {
+        match (lang, &self.business_name_ko) {
+            (Lang::Ko, Some(ko)) => ko,
+            _ => &self.business_name,
+        }
+    }
+
+    /// A text cut for SMS at a sentence boundary within the configured segments.
+    pub fn sms_text(&self, text: &str) -> String {
+        fit_to_segments(text, self.sms_max_segments, self.answers_url.as_deref())
+    }
+}
+
+/// Runs `attempt` until it does not lose a conditional write (`StoreError::Conflict`),
+/// at most [`ATTEMPTS`] times; then the caller is told to try again later.
+pub(crate) async fn retry_on_conflict<T, F, Fut>(mut attempt: F) -> Result<T, ServiceError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ServiceError>>,
+{
+    for _ in 0..ATTEMPTS {
+        match attempt().await {
+            Err(ServiceError::Store(StoreError::Conflict(_))) => continue,
+            other => return other,
+        }
+    }
+    Err(ServiceError::Contended)
+}
+
+/// The product's use cases over its ports.
+pub struct HandoffService {
+    store: Arc<dyn ConversationStore>,
+    clock: Arc<dyn Clock>,
+    catalog: Arc<FaqCatalog>,
+    index: Arc<FaqIndex>,
+    settings: Settings,
+}
+
+impl HandoffService {
+    pub fn new(
+        store: Arc<dyn ConversationStore>,
+        clock: Arc<dyn Clock>,
+        catalog: Arc<FaqCatalog>,
+        index: Arc<FaqIndex>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            catalog,
+            index,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+    pub fn catalog(&self) -> &FaqCatalog {
+        &self.catalog
+    }
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Cut a text for SMS at a sentence boundary within the configured segments.
+    pub fn sms_text(&self, text: &str) -> String {
+        self.settings.sms_text(text)
+    }
+
+    /// The outbox use cases over this service's store and clock.
+    pub fn outbox(&self) -> OutboxDispatcher {
+        OutboxDispatcher::new(self.store.clone(), self.clock.clone())
+    }
+
+    pub async fn dispatch(
+        &self,
+        delivery: &dyn Delivery,
+        item: &OutboxItem,
+    ) -> Result<Dispatched, ServiceError> {
+        self.outbox().dispatch(delivery, item).await
+    }
+
+    pub async fn dispatch_pending(
+        &self,
+        delivery: &dyn Delivery,
+        limit: usize,
+    ) -> Result<(usize, usize), ServiceError> {
+        self.outbox().dispatch_pending(delivery, limit).await
+    }
+}
+
+impl HandoffService {
+    /// Load → decide → commit on one conversation (and, with `needs_customer`, its
+    /// customer), retried from a fresh read when another writer won. `decide` is pure;
+    /// it returns false when there is nothing to write.
+    pub(crate) async fn act<D>(
+        &self,
+        id: &ConversationId,
+        needs_customer: bool,
+        decide: D,
+    ) -> Result<(Conversation, Vec<Message>), ServiceError>
+    where
+        D: Fn(&mut Change, Option<&Customer>) -> Result<bool, ServiceError>,
+    {
+        let decide = &decide;
+        retry_on_conflict(|| async move {
+            let conv = self
+                .store
+                .conversation(id)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            let customer = match needs_customer {
+                true => self.store.customer(&conv.customer_id).await?,
+                false => None,
+            };
+            let mut change = Change::of(conv.clone(), self.clock.now());
+            if !decide(&mut change, customer.as_ref())? {
+                return Ok((conv, Vec::new()));
+            }
+            let (commit, conv, messages) = change.into_commit(None);
+            self.store.commit(commit).await?;
+            Ok((conv, messages))
+        })
+        .await
+    }
+}
