@@ -73,7 +73,12 @@ run agent "$AGENT" --include-tag agent
 run supervisor "$SUPERVISOR" --include-tag agent
 
 echo
-echo "schemathesis $ST_VERSION: $PASS runs passed, $FAIL failed (logs in $WORK)"
+if [ "$FAIL" = 0 ]; then
+  cleanup; SERVER=; rm -rf "$WORK"
+  echo "schemathesis $ST_VERSION: $PASS runs passed, $FAIL failed"
+else
+  echo "schemathesis $ST_VERSION: $PASS runs passed, $FAIL failed (logs and the server's data in $WORK)"
+fi
 echo "# pass $PASS"
 echo "# fail $FAIL"
 [ "$FAIL" = 0 ]
