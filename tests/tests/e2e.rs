@@ -228,6 +228,7 @@ async fn bad_input_gets_a_clear_4xx_and_nothing_is_stored() {
     let post_raw = |body: Vec<u8>| {
         app.client
             .post(format!("{}/v1/chat/messages", app.base))
+            .header("content-type", "application/json")
             .body(body)
             .send()
     };

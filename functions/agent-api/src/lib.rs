@@ -7,21 +7,33 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
-use handoff_core::auth::Agent;
+use std::sync::OnceLock;
+
+use handoff_core::auth::{Agent, AgentRejected, ClaimView};
 use handoff_core::ids::ConversationId;
 use handoff_core::model::MessageText;
 use handoff_core::queue_position::QueuePosition;
 use handoff_core::service::QUEUE_PAGE_MAX;
 use handoff_core::HandoffService;
+use handoff_http::routes::{self, Function, Routed};
 use handoff_http::{
-    json_body, json_response, method, path, query, respond, segments, static_response, ApiError,
-    Request, Response,
+    html_csp, html_response, inline_script_hashes, json_body, json_response, method, path, query,
+    require_visible, respond, ApiError, Framing, Request, Response,
 };
 
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
 
 pub struct AgentApi {
     pub service: Arc<HandoffService>,
+    /// The issuer agents' tokens must come from, when the function checks it too
+    /// (API Gateway's authorizer always does in AWS; `HANDOFF_JWT_ISSUER`).
+    pub issuer: Option<String>,
+}
+
+/// The console's CSP: its one inline script by hash, and no framing at all.
+fn console_csp() -> &'static str {
+    static CSP: OnceLock<String> = OnceLock::new();
+    CSP.get_or_init(|| html_csp(&inline_script_hashes(CONSOLE_HTML), Framing::Deny))
 }
 
 #[derive(Debug, Deserialize)]
@@ -29,8 +41,9 @@ struct ReplyBody {
     text: String,
 }
 
-/// The signed-in agent, from the authorizer's JWT claims.
-pub fn agent_of(req: &Request) -> Result<Agent, ApiError> {
+/// The signed-in agent, from the authorizer's JWT claims: an access token (from
+/// `issuer`, when given) of an account in the `agents` or `supervisors` group.
+pub fn agent_of(req: &Request, issuer: Option<&str>) -> Result<Agent, ApiError> {
     let claims = req
         .request_context
         .authorizer
@@ -38,36 +51,58 @@ pub fn agent_of(req: &Request) -> Result<Agent, ApiError> {
         .and_then(|a| a.jwt.as_ref())
         .map(|j| &j.claims)
         .ok_or_else(ApiError::unauthorized)?;
-    let sub = claims.get("sub").ok_or_else(ApiError::unauthorized)?;
-    let groups = claims
-        .get("cognito:groups")
-        .map(String::as_str)
-        .unwrap_or("");
-    Agent::from_claims(sub, groups).ok_or_else(ApiError::unauthorized)
+    let get = |k: &str| claims.get(k).map(String::as_str);
+    let view = ClaimView {
+        sub: get("sub"),
+        groups: get("cognito:groups"),
+        iss: get("iss"),
+        token_use: get("token_use"),
+    };
+    Agent::authorize(view, issuer).map_err(|e| match e {
+        AgentRejected::NotAnAgent => ApiError::new(403, "forbidden", e.to_string()),
+        AgentRejected::Unauthenticated(_) => ApiError::unauthorized(),
+    })
 }
 
 impl AgentApi {
     pub fn new(service: Arc<HandoffService>) -> Self {
-        Self { service }
+        Self {
+            service,
+            issuer: None,
+        }
+    }
+
+    /// Also checks the tokens' issuer (`None`: left to the authorizer).
+    pub fn with_issuer(mut self, issuer: Option<String>) -> Self {
+        self.issuer = issuer.filter(|i| !i.trim().is_empty());
+        self
     }
 
     #[tracing::instrument(skip_all, fields(method = method(&req), path = path(&req), request_id = req.request_context.request_id.as_deref().unwrap_or("")))]
     pub async fn handle(&self, req: Request) -> Response {
         let m = method(&req).to_string();
-        if m == "GET" && path(&req) == "/console" {
-            return static_response("text/html; charset=utf-8", CONSOLE_HTML);
+        let p = path(&req).to_string();
+        let (route, params) = match routes::route(Function::Agent, &m, &p) {
+            Routed::Found(route, params) => (route, params),
+            Routed::MethodNotAllowed(allowed) => return routes::method_not_allowed(&allowed),
+            Routed::NotFound => return ApiError::not_found().into_response(),
+        };
+        if route.operation == "console" {
+            return html_response(CONSOLE_HTML, console_csp(), Framing::Deny);
         }
-        let agent = match agent_of(&req) {
+        let agent = match agent_of(&req, self.issuer.as_deref()) {
             Ok(a) => a,
             Err(e) => return e.into_response(),
         };
         let svc = &self.service;
-        match (m.as_str(), segments(&req, "/v1/agent/").as_deref()) {
-            ("GET", Some(["me"])) => json_response(
+        let id = params.first().copied().unwrap_or("");
+        // One arm per `operationId` of the agent rows of [`routes::ROUTES`].
+        match route.operation {
+            "me" => json_response(
                 200,
                 &json!({"agent_id": agent.id, "supervisor": agent.supervisor}),
             ),
-            ("GET", Some(["queue"])) => respond(
+            "queue" => respond(
                 200,
                 async {
                     let after = query(&req, "cursor")
@@ -89,7 +124,7 @@ impl AgentApi {
                 }
                 .await,
             ),
-            ("GET", Some(["conversations", id])) => respond(
+            "packet" => respond(
                 200,
                 async {
                     let id = ConversationId::parse(id)?;
@@ -97,22 +132,22 @@ impl AgentApi {
                 }
                 .await,
             ),
-            ("POST", Some(["conversations", id, action])) => {
-                let result = async {
+            action @ ("claim" | "resolve" | "release" | "agentReply") => {
+                let result: Result<(u16, serde_json::Value), ApiError> = async {
                     let id = ConversationId::parse(id)?;
-                    let conv = match *action {
+                    let conv = match action {
                         "claim" => svc.claim(&agent, &id).await?,
                         "resolve" => svc.resolve(&agent, &id).await?,
                         "release" => svc.release(&agent, &id).await?,
-                        "messages" => {
+                        _ => {
                             let body: ReplyBody = json_body(&req)?;
                             let text = MessageText::parse(&body.text)?;
+                            require_visible(&body.text)?;
                             let message = svc.agent_reply(&agent, &id, text).await?;
                             return Ok((201, serde_json::to_value(message).unwrap_or_default()));
                         }
-                        _ => return Err(ApiError::not_found()),
                     };
-                    tracing::info!(conversation_id = %conv.id, agent = %agent.id, action = *action, "agent action");
+                    tracing::info!(conversation_id = %conv.id, agent = %agent.id, action, "agent action");
                     Ok((200, json!({"conversation_id": conv.id, "status": conv.status, "assigned_to": conv.assigned_to})))
                 }
                 .await;
@@ -121,9 +156,6 @@ impl AgentApi {
                     Err(e) => e.into_response(),
                 }
             }
-            (_, Some(["me" | "queue"]))
-            | (_, Some(["conversations", _]))
-            | (_, Some(["conversations", _, _])) => ApiError::method_not_allowed().into_response(),
             _ => ApiError::not_found().into_response(),
         }
     }

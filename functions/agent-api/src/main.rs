@@ -17,7 +17,8 @@ async fn main() -> Result<(), Error> {
     let store =
         DynamoStore::from_conf(&sdk, config.table()?).with_retention_days(config.retention_days);
     let service = Arc::new(config.service(Arc::new(store)));
-    let api = Arc::new(AgentApi::new(service));
+    let issuer = std::env::var("HANDOFF_JWT_ISSUER").ok();
+    let api = Arc::new(AgentApi::new(service).with_issuer(issuer));
     run(service_fn(move |event: LambdaEvent<Request>| {
         let api = api.clone();
         async move { Ok::<_, Error>(api.handle(event.payload).await) }

@@ -15,9 +15,11 @@ use handoff_core::service::{Inbound, Origin, QueueInfo, ReplyVia, Sender};
 use handoff_core::sms::{Country, PhoneNumber};
 use handoff_core::verification::PhoneCode;
 use handoff_core::HandoffService;
+use handoff_http::cors::AllowedOrigins;
+use handoff_http::routes::{self, Function, Routed};
 use handoff_http::{
-    bearer, json_body, json_response, method, path, query, respond, segments, static_response,
-    ApiError, Request, Response,
+    bearer, header, html_csp, html_response, json_body, json_response, method, path, query,
+    require_visible, respond, static_response, ApiError, Framing, Request, Response,
 };
 
 pub const WIDGET_JS: &str = include_str!("../assets/widget.js");
@@ -30,6 +32,8 @@ pub struct ChatApi {
     pub tokens: ConversationTokens,
     /// Twilio's webhook (`POST /v1/sms/twilio`) is served only when this is set.
     pub twilio: Option<TwilioSettings>,
+    /// Origins of the pages that embed the widget (`HANDOFF_ALLOWED_ORIGINS`).
+    pub origins: AllowedOrigins,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,28 +78,20 @@ struct VerifyBody {
     code: String,
 }
 
-fn with_cors(mut r: Response) -> Response {
-    use handoff_http::header_value as hv;
-    // The widget runs on the business's own site: another origin. Credentials are
-    // bearer tokens, never cookies, so any origin may call.
-    r.headers.insert("access-control-allow-origin", hv("*"));
-    r.headers.insert(
-        "access-control-allow-headers",
-        hv("authorization, content-type"),
-    );
-    r.headers
-        .insert("access-control-allow-methods", hv("GET, POST, OPTIONS"));
-    r.headers.insert("access-control-max-age", hv("600"));
-    r
-}
-
 impl ChatApi {
     pub fn new(service: Arc<HandoffService>, tokens: ConversationTokens) -> Self {
         Self {
             service,
             tokens,
             twilio: None,
+            origins: AllowedOrigins::Any,
         }
+    }
+
+    /// Answers cross-origin calls from these origins only.
+    pub fn with_origins(mut self, origins: AllowedOrigins) -> Self {
+        self.origins = origins;
+        self
     }
 
     /// Serves Twilio's webhook with these settings (`None`: the route stays off).
@@ -108,39 +104,39 @@ impl ChatApi {
     pub async fn handle(&self, req: Request) -> Response {
         let m = method(&req).to_string();
         let p = path(&req).to_string();
+        let origin = header(&req, "origin").map(str::to_string);
         if m == "OPTIONS" {
-            return with_cors(handoff_http::text_response(
-                204,
-                "text/plain",
-                String::new(),
-            ));
+            let preflight = handoff_http::text_response(204, "text/plain", String::new());
+            return self.origins.apply(origin.as_deref(), preflight);
         }
-        let response = match (m.as_str(), p.as_str()) {
-            ("GET", "/") => static_response("text/html; charset=utf-8", DEMO_HTML),
-            ("GET", "/widget.js") => {
-                static_response("application/javascript; charset=utf-8", WIDGET_JS)
-            }
-            ("GET", "/healthz") => json_response(200, &serde_json::json!({"status": "ok"})),
-            ("POST", "/v1/chat/messages") => respond(200, self.send(&req).await),
-            (_, "/v1/chat/messages") => ApiError::method_not_allowed().into_response(),
-            ("POST", twilio::ROUTE) => self.twilio_webhook(&req).await,
-            _ => match segments(&req, "/v1/chat/conversations/").as_deref() {
-                Some([id, "messages"]) if m == "GET" => respond(200, self.messages(&req, id).await),
-                Some([id, "contact"]) if m == "POST" => respond(202, self.contact(&req, id).await),
-                Some([id, "contact", "verify"]) if m == "POST" => {
-                    respond(200, self.verify_contact(&req, id).await)
-                }
-                Some([_, "contact", "verify"]) => ApiError::method_not_allowed().into_response(),
-                Some([id, "withdraw"]) if m == "POST" => {
-                    respond(200, self.withdraw(&req, id).await)
-                }
-                Some([_, "messages" | "contact" | "withdraw"]) => {
-                    ApiError::method_not_allowed().into_response()
-                }
-                _ => ApiError::not_found().into_response(),
-            },
+        let response = match routes::route(Function::Chat, &m, &p) {
+            Routed::Found(route, params) => self.dispatch(route.operation, &params, &req).await,
+            Routed::MethodNotAllowed(allowed) => routes::method_not_allowed(&allowed),
+            Routed::NotFound => ApiError::not_found().into_response(),
         };
-        with_cors(response)
+        self.origins.apply(origin.as_deref(), response)
+    }
+
+    /// One arm per `operationId` of the chat rows of [`routes::ROUTES`].
+    async fn dispatch(&self, operation: &str, params: &[&str], req: &Request) -> Response {
+        let id = params.first().copied().unwrap_or("");
+        match operation {
+            "demoPage" => html_response(
+                DEMO_HTML,
+                &html_csp(&[], Framing::SameOrigin),
+                Framing::SameOrigin,
+            ),
+            "widgetScript" => static_response("application/javascript; charset=utf-8", WIDGET_JS),
+            "health" => json_response(200, &serde_json::json!({"status": "ok"})),
+            "openapi" => static_response("application/json", handoff_http::openapi::OPENAPI_JSON),
+            "sendMessage" => respond(200, self.send(req).await),
+            "customerMessages" => respond(200, self.messages(req, id).await),
+            "leaveContact" => respond(202, self.contact(req, id).await),
+            "verifyContact" => respond(200, self.verify_contact(req, id).await),
+            "withdraw" => respond(200, self.withdraw(req, id).await),
+            "twilioWebhook" => self.twilio_webhook(req).await,
+            _ => ApiError::not_found().into_response(),
+        }
     }
 
     async fn twilio_webhook(&self, req: &Request) -> Response {
@@ -162,6 +158,7 @@ impl ChatApi {
     async fn send(&self, req: &Request) -> Result<SendReply, ApiError> {
         let body: SendBody = json_body(req)?;
         let text = MessageText::parse(&body.text)?;
+        require_visible(&body.text)?;
         let conversation = match body.conversation_id.as_deref() {
             Some(id) => Some(self.authorize(req, id)?),
             None => None,
@@ -266,7 +263,7 @@ fn source_ip(req: &Request) -> Option<String> {
 impl ChatApi {
     /// As configured from the environment (Lambda) or the local runner, which must
     /// hold the customer-token secret. The Twilio route is on when `TWILIO_AUTH_TOKEN`
-    /// is configured.
+    /// is configured; cross-origin callers are limited by `HANDOFF_ALLOWED_ORIGINS`.
     pub fn from_config(
         service: Arc<HandoffService>,
         config: &handoff_http::Config,
@@ -275,11 +272,11 @@ impl ChatApi {
             .conversation_tokens
             .clone()
             .ok_or(handoff_http::ConfigError::Missing("HANDOFF_TOKEN_SECRET"))?;
-        Ok(
-            Self::new(service, tokens).with_twilio(TwilioSettings::from_config(
+        Ok(Self::new(service, tokens)
+            .with_twilio(TwilioSettings::from_config(
                 config.twilio_auth_token.clone(),
                 config.public_base_url.clone(),
-            )),
-        )
+            ))
+            .with_origins(AllowedOrigins::from_env()))
     }
 }

@@ -83,11 +83,17 @@ pub struct AgentClaims {
     pub exp: i64,
     #[serde(default)]
     pub iss: String,
+    /// "access" as in Cognito access tokens: the tokens meant for calling APIs (an ID
+    /// token, "id", only says who signed in).
+    #[serde(default)]
+    pub token_use: String,
 }
 
 pub const SUPERVISORS_GROUP: &str = "supervisors";
 pub const AGENTS_GROUP: &str = "agents";
 pub const LOCAL_ISSUER: &str = "handoff-local";
+/// The only `token_use` the agent API accepts.
+pub const ACCESS_TOKEN_USE: &str = "access";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {
@@ -101,6 +107,21 @@ pub enum JwtError {
     Expired,
     #[error("token has no valid subject")]
     Subject,
+    #[error("token is from another issuer")]
+    Issuer,
+    #[error("token is not an access token")]
+    TokenUse,
+}
+
+/// Why claims that passed the signature check are still not an agent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgentRejected {
+    /// Not a usable identity (401): no valid subject, another issuer, not an access token.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// A real identity without the `agents` or `supervisors` group (403).
+    #[error("the account is in neither the agents nor the supervisors group")]
+    NotAnAgent,
 }
 
 /// HS256 JWTs for the local agent API.
@@ -116,17 +137,50 @@ pub struct Agent {
     pub supervisor: bool,
 }
 
+/// The claims as the authorizer passes them on (strings, groups possibly flattened).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClaimView<'a> {
+    pub sub: Option<&'a str>,
+    pub groups: Option<&'a str>,
+    pub iss: Option<&'a str>,
+    pub token_use: Option<&'a str>,
+}
+
 impl Agent {
     /// From claims as the identity provider gives them. `groups` may be a JSON list
-    /// or API Gateway's flattened form `[agents supervisors]`.
+    /// or API Gateway's flattened form `[agents supervisors]`. Checks no group.
     pub fn from_claims(sub: &str, groups: &str) -> Option<Agent> {
         let id = AgentId::parse(sub).ok()?;
-        let supervisor = groups
-            .trim_matches(|c| c == '[' || c == ']')
-            .split([' ', ',', '"'])
-            .any(|g| g == SUPERVISORS_GROUP);
+        let supervisor = group_names(groups).any(|g| g == SUPERVISORS_GROUP);
         Some(Agent { id, supervisor })
     }
+
+    /// The agent these claims name, if they are an access token (from `issuer`, when
+    /// one is expected) of an account in the `agents` or `supervisors` group.
+    pub fn authorize(claims: ClaimView<'_>, issuer: Option<&str>) -> Result<Agent, AgentRejected> {
+        if claims.token_use != Some(ACCESS_TOKEN_USE) {
+            return Err(AgentRejected::Unauthenticated("not an access token"));
+        }
+        if let Some(expected) = issuer {
+            if claims.iss != Some(expected) {
+                return Err(AgentRejected::Unauthenticated("token from another issuer"));
+            }
+        }
+        let groups = claims.groups.unwrap_or("");
+        let agent = Agent::from_claims(claims.sub.unwrap_or(""), groups)
+            .ok_or(AgentRejected::Unauthenticated("token has no valid subject"))?;
+        if !group_names(groups).any(|g| g == AGENTS_GROUP || g == SUPERVISORS_GROUP) {
+            return Err(AgentRejected::NotAnAgent);
+        }
+        Ok(agent)
+    }
+}
+
+fn group_names(groups: &str) -> impl Iterator<Item = &str> {
+    groups
+        .trim_matches(|c| c == '[' || c == ']')
+        .split([' ', ',', '"'])
+        .filter(|g| !g.is_empty())
 }
 
 impl AgentTokens {
@@ -157,6 +211,7 @@ impl AgentTokens {
             iat: now,
             exp: now + ttl_secs,
             iss: LOCAL_ISSUER.into(),
+            token_use: ACCESS_TOKEN_USE.into(),
         })
     }
 
@@ -187,6 +242,14 @@ impl AgentTokens {
         }
         if AgentId::parse(&claims.sub).is_err() {
             return Err(JwtError::Subject);
+        }
+        // Locally this is API Gateway's authorizer: it checks the issuer (and, here,
+        // the token use); the function checks the group.
+        if claims.iss != LOCAL_ISSUER {
+            return Err(JwtError::Issuer);
+        }
+        if claims.token_use != ACCESS_TOKEN_USE {
+            return Err(JwtError::TokenUse);
         }
         Ok(claims)
     }
@@ -255,5 +318,61 @@ mod tests {
         );
         assert!(!Agent::from_claims("a1", "[agents]").unwrap().supervisor);
         assert!(Agent::from_claims("bad id", "[]").is_none());
+    }
+
+    #[test]
+    fn an_agent_needs_the_group_the_issuer_and_an_access_token() {
+        let ok = ClaimView {
+            sub: Some("a1"),
+            groups: Some("[agents]"),
+            iss: Some("https://idp.example/pool"),
+            token_use: Some("access"),
+        };
+        assert!(Agent::authorize(ok, Some("https://idp.example/pool")).is_ok());
+        assert!(Agent::authorize(ok, None).is_ok());
+        let sup = ClaimView {
+            groups: Some("[supervisors]"),
+            ..ok
+        };
+        assert!(Agent::authorize(sup, None).unwrap().supervisor);
+        for groups in [None, Some("[]"), Some("[customers]"), Some("[agentsx]")] {
+            let no_group = ClaimView { groups, ..ok };
+            assert_eq!(
+                Agent::authorize(no_group, None),
+                Err(AgentRejected::NotAnAgent)
+            );
+        }
+        let other_issuer = Agent::authorize(ok, Some("https://idp.example/other"));
+        assert!(matches!(
+            other_issuer,
+            Err(AgentRejected::Unauthenticated(_))
+        ));
+        for token_use in [None, Some("id"), Some("")] {
+            let id_token = ClaimView { token_use, ..ok };
+            assert!(matches!(
+                Agent::authorize(id_token, None),
+                Err(AgentRejected::Unauthenticated(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn local_jwts_need_the_local_issuer_and_access_use() {
+        let t = AgentTokens::new(secret());
+        let mut claims = AgentClaims {
+            sub: "agent-a".into(),
+            groups: vec![AGENTS_GROUP.into()],
+            name: None,
+            iat: 1_000,
+            exp: 5_000,
+            iss: "https://elsewhere.example".into(),
+            token_use: ACCESS_TOKEN_USE.into(),
+        };
+        assert_eq!(t.verify(&t.sign(&claims), 1_001), Err(JwtError::Issuer));
+        claims.iss = LOCAL_ISSUER.into();
+        claims.token_use = "id".into();
+        assert_eq!(t.verify(&t.sign(&claims), 1_001), Err(JwtError::TokenUse));
+        claims.token_use = ACCESS_TOKEN_USE.into();
+        assert!(t.verify(&t.sign(&claims), 1_001).is_ok());
     }
 }

@@ -3,8 +3,11 @@
 //! local server run the very same code.
 
 pub mod config;
+pub mod cors;
+pub mod openapi;
 pub mod request;
 pub mod response;
+pub mod routes;
 pub mod telemetry;
 
 pub use aws_lambda_events::apigw::{

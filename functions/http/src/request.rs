@@ -87,16 +87,42 @@ pub fn body_text(req: &Request) -> Result<String, ApiError> {
         .map_err(|_| ApiError::bad_request("invalid_utf8", "body is not valid UTF-8"))
 }
 
-/// A JSON body as `T`; the error names what is wrong (syntax, missing or mistyped field).
+/// Whether the request says its body is JSON (`application/json`, any parameters).
+pub fn is_json(req: &Request) -> bool {
+    header(req, "content-type")
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// A JSON object body as `T`; the error names what is wrong (content type, syntax,
+/// not an object, missing or mistyped field).
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    let text = body_text(req)?;
-    if text.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_json",
-            "request body must be a JSON object",
+    if !is_json(req) {
+        return Err(ApiError::new(
+            415,
+            "unsupported_media_type",
+            "send the body as content-type application/json",
         ));
     }
-    serde_json::from_str(&text).map_err(|e| {
+    let text = body_text(req)?;
+    let not_object = || ApiError::bad_request("invalid_json", "request body must be a JSON object");
+    if text.trim().is_empty() {
+        return Err(not_object());
+    }
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!(
+                "body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    if !value.is_object() {
+        return Err(not_object());
+    }
+    serde_json::from_value(value).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Data => {
                 // Data errors name a field or a type, never the submitted text.
@@ -108,12 +134,69 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
                     .to_string();
                 format!("invalid request: {msg}")
             }
-            _ => format!(
-                "body is not valid JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ),
+            _ => "body is not valid JSON".to_string(),
         };
         ApiError::bad_request("invalid_json", what)
     })
+}
+
+/// Characters that show nothing: zero-width and joiner characters, bidirectional
+/// controls, variation selectors, fillers, tags, the BOM; and controls. A text made
+/// only of these (and spaces) would be an empty message that looks like one.
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
+/// Rejects a message text with nothing visible in it (400 `empty_text`).
+pub fn require_visible(text: &str) -> Result<(), ApiError> {
+    if text.chars().all(is_invisible) {
+        return Err(ApiError::bad_request(
+            "empty_text",
+            "the text has no visible characters",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_only_texts_are_empty() {
+        for t in [
+            "",
+            " ",
+            "\u{200B}",
+            "\u{200B}\u{FEFF} \u{2060}\n",
+            "\u{E0041}\u{3164}",
+        ] {
+            assert!(require_visible(t).is_err(), "{t:?}");
+        }
+        for t in ["a", "\u{200B}안녕", "0", "🙂"] {
+            assert!(require_visible(t).is_ok(), "{t:?}");
+        }
+    }
 }

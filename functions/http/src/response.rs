@@ -1,7 +1,11 @@
 //! Building responses, and mapping domain errors to HTTP without leaking internals.
 
 use aws_lambda_events::encodings::Body;
-use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use base64::Engine;
+use http::header::{
+    HeaderValue, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -132,9 +136,24 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// Every response: browsers must not guess a content type other than the declared one.
+fn base_response() -> Response {
+    let mut r = Response::default();
+    r.headers
+        .insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
+}
+
+/// Adds `nosniff` to a response built elsewhere.
+pub fn nosniff(mut r: Response) -> Response {
+    r.headers
+        .insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
+}
+
 pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
-    let mut r = Response::default();
+    let mut r = base_response();
     r.status_code = i64::from(status);
     r.headers
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -145,7 +164,7 @@ pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response {
 }
 
 pub fn static_response(content_type: &'static str, body: &'static str) -> Response {
-    let mut r = Response::default();
+    let mut r = base_response();
     r.status_code = 200;
     r.headers
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -158,11 +177,75 @@ pub fn static_response(content_type: &'static str, body: &'static str) -> Respon
 }
 
 pub fn text_response(status: u16, content_type: &'static str, body: String) -> Response {
-    let mut r = Response::default();
+    let mut r = base_response();
     r.status_code = i64::from(status);
     r.headers
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r.body = Some(Body::Text(body));
+    r
+}
+
+/// Who may frame an HTML page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Nobody (`frame-ancestors 'none'`, `X-Frame-Options: DENY`): the console.
+    Deny,
+    /// Pages of the same origin only.
+    SameOrigin,
+}
+
+/// `sha256-…` CSP sources of every inline `<script>` of a page, so the page can run
+/// its own scripts and nothing injected.
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script>") {
+        let after = &rest[start + "<script>".len()..];
+        let Some(end) = after.find("</script>") else {
+            break;
+        };
+        let digest = Sha256::digest(&after.as_bytes()[..end]);
+        out.push(format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        ));
+        rest = &after[end..];
+    }
+    out
+}
+
+/// The Content-Security-Policy of an HTML page: scripts only from this origin or
+/// with the given hashes, calls only to this origin, no plugins, no `<base>`.
+pub fn html_csp(script_hashes: &[String], framing: Framing) -> String {
+    let mut scripts = String::from("'self'");
+    for h in script_hashes {
+        scripts.push(' ');
+        scripts.push_str(h);
+    }
+    let ancestors = match framing {
+        Framing::Deny => "'none'",
+        Framing::SameOrigin => "'self'",
+    };
+    // Styles may be inline: the widget styles its shadow root, and no script can
+    // come through a style.
+    format!(
+        "default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+         object-src 'none'; frame-ancestors {ancestors}"
+    )
+}
+
+/// An HTML page with its CSP, `Referrer-Policy` and framing rules.
+pub fn html_response(body: &'static str, csp: &str, framing: Framing) -> Response {
+    let mut r = static_response("text/html; charset=utf-8", body);
+    r.headers.insert(CONTENT_SECURITY_POLICY, header_value(csp));
+    r.headers
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if framing == Framing::Deny {
+        r.headers
+            .insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     r
 }
 

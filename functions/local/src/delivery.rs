@@ -32,9 +32,12 @@ impl Delivery for FileDelivery {
         let line =
             serde_json::to_string(item).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        // Texts and phone numbers: readable by this user only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options
             .open(&self.path)
             .map_err(|e| DeliveryError::Transient(e.to_string()))?;
         writeln!(f, "{line}").map_err(|e| DeliveryError::Transient(e.to_string()))?;

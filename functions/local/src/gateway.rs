@@ -1,7 +1,8 @@
 //! Turns a plain HTTP request into the API Gateway HTTP API (payload 2.0) event the
 //! functions take in AWS, and their response back, so localhost runs the same code.
-//! Like API Gateway's JWT authorizer, agent routes need a valid JWT, whose claims
-//! are put in `requestContext.authorizer.jwt.claims`.
+//! Like API Gateway's JWT authorizer, agent routes need a valid JWT from the local
+//! issuer, whose claims are put in `requestContext.authorizer.jwt.claims`; the group
+//! is checked by agent-api, as in AWS.
 
 use std::collections::HashMap;
 
@@ -44,6 +45,7 @@ pub fn authorize(headers: &HeaderMap, tokens: &AgentTokens, now: i64) -> Auth {
                 format!("[{}]", claims.groups.join(" ")),
             );
             map.insert("iss".to_string(), claims.iss);
+            map.insert("token_use".to_string(), claims.token_use);
             map.insert("exp".to_string(), claims.exp.to_string());
             Auth::Claims(map)
         }

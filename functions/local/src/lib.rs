@@ -9,4 +9,4 @@ pub mod invoke;
 pub mod secrets;
 pub mod server;
 
-pub use server::{build_app, serve, App, ScratchDir, ServeOptions};
+pub use server::{build_app, serve, serve_with, App, Limits, ScratchDir, ServeOptions};

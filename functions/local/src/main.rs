@@ -147,7 +147,7 @@ async fn main() -> ExitCode {
                 Ok(l) => l,
                 Err(e) => return fail(format!("port {port}: {e}")),
             };
-            if let Err(e) = std::fs::create_dir_all(&data) {
+            if let Err(e) = secrets::create_data_dir(&data) {
                 return fail(format!("{}: {e}", data.display()));
             }
             let opts = server::ServeOptions {

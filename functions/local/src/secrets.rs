@@ -26,8 +26,17 @@ fn random_hex() -> String {
     )
 }
 
+/// Creates the data directory readable by this user only (kept as is if it exists).
+pub fn create_data_dir(data: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(data)
+}
+
 pub fn load_or_create(data: &Path) -> std::io::Result<LocalSecrets> {
-    std::fs::create_dir_all(data)?;
+    create_data_dir(data)?;
     let file = data.join("secrets.json");
     let stored: Stored = match std::fs::read_to_string(&file) {
         Ok(text) => serde_json::from_str(&text)

@@ -10,6 +10,8 @@ use axum::extract::State;
 use axum::http::Request as HttpRequest;
 use axum::response::Response;
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 
 use agent_api::AgentApi;
 use chat_api::ChatApi;
@@ -17,6 +19,7 @@ use handoff_core::auth::AgentTokens;
 use handoff_core::ports::{ConversationStore, Delivery};
 use handoff_core::HandoffService;
 use handoff_http::config::{load_catalog, ProcessEnv};
+use handoff_http::routes::{function_of, Function};
 use handoff_http::{ApiError, Config, MAX_BODY_BYTES};
 
 use crate::delivery::FileDelivery;
@@ -87,6 +90,8 @@ pub fn build_app_with(
     let service = Arc::new(config.service(store.clone()));
     Ok(App {
         chat: ChatApi::from_config(service.clone(), &config).map_err(|e| e.to_string())?,
+        // The local gateway checks the issuer, as API Gateway does in AWS; `invoke`
+        // runs AWS-shaped events through this same function.
         agent: AgentApi::new(service.clone()),
         agent_tokens: AgentTokens::new(secrets.jwt_secret),
         service,
@@ -97,10 +102,45 @@ pub fn build_app_with(
     })
 }
 
-async fn handle(State(app): State<Arc<App>>, req: HttpRequest<Body>) -> Response {
+/// What one local server allows a client: slow or idle clients are cut off and at
+/// most `max_connections` are open at once (more are closed on accept).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time to send the request line and headers.
+    pub header_timeout: Duration,
+    /// Time to send the body, once the headers are in.
+    pub body_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 256,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Shared {
+    app: Arc<App>,
+    body_timeout: Duration,
+}
+
+async fn handle(State(shared): State<Shared>, req: HttpRequest<Body>) -> Response {
+    let app = shared.app;
     let (parts, body) = req.into_parts();
-    let bytes = match to_bytes(body, MAX_BODY_BYTES + 1).await {
-        Ok(b) if b.len() <= MAX_BODY_BYTES => b,
+    let read = tokio::time::timeout(shared.body_timeout, to_bytes(body, MAX_BODY_BYTES + 1)).await;
+    let bytes = match read {
+        Ok(Ok(b)) if b.len() <= MAX_BODY_BYTES => b,
+        Err(_) => {
+            return gateway::from_response(
+                ApiError::new(408, "request_timeout", "the body was not sent in time")
+                    .into_response(),
+            )
+        }
         _ => {
             return gateway::from_response(
                 ApiError::new(
@@ -145,10 +185,9 @@ async fn handle(State(app): State<Arc<App>>, req: HttpRequest<Body>) -> Response
             )
         }
     };
-    let response = if path.starts_with("/v1/agent/") || path == "/console" {
-        app.agent.handle(event).await
-    } else {
-        app.chat.handle(event).await
+    let response = match function_of(&path) {
+        Some(Function::Agent) => app.agent.handle(event).await,
+        _ => app.chat.handle(event).await,
     };
     gateway::from_response(response)
 }
@@ -175,12 +214,52 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Arc<App>,
 ) -> std::io::Result<SocketAddr> {
+    serve_with(listener, app, Limits::default()).await
+}
+
+/// [`serve`] with these limits.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    limits: Limits,
+) -> std::io::Result<SocketAddr> {
     let addr = listener.local_addr()?;
-    let router = Router::new().fallback(handle).with_state(app.clone());
+    let router = Router::new().fallback(handle).with_state(Shared {
+        app: app.clone(),
+        body_timeout: limits.body_timeout,
+    });
     spawn_dispatcher(app);
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
-            tracing::error!(error = %e, "server stopped");
+        loop {
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                tracing::warn!(
+                    max = limits.max_connections,
+                    "connection cap reached; closing"
+                );
+                drop(stream);
+                continue;
+            };
+            let service = TowerToHyperService::new(router.clone());
+            tokio::spawn(async move {
+                let _permit = permit;
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_timeout)
+                    .serve_connection(TokioIo::new(stream), service);
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, "connection closed");
+                }
+            });
         }
     });
     Ok(addr)

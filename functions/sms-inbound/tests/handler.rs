@@ -335,7 +335,7 @@ impl ConversationStore for DownStore {
         _: &handoff_core::queue_position::QueuePosition,
         _: usize,
     ) -> Result<Vec<Conversation>, StoreError> {
-        down()
+        self.down()
     }
     async fn assigned_to(&self, _: &AgentId, _: usize) -> Result<Vec<Conversation>, StoreError> {
         self.down()
@@ -377,10 +377,10 @@ impl handoff_core::records::RecordStore for DownStore {
         &self,
         _: &handoff_core::records::RecordKey,
     ) -> Result<Option<handoff_core::records::Record>, StoreError> {
-        down()
+        self.down()
     }
     async fn put_record(&self, _: handoff_core::records::RecordWrite) -> Result<(), StoreError> {
-        down()
+        self.down()
     }
     async fn count(
         &self,
@@ -388,6 +388,6 @@ impl handoff_core::records::RecordStore for DownStore {
         _: u32,
         _: Timestamp,
     ) -> Result<handoff_core::records::Count, StoreError> {
-        down()
+        self.down()
     }
 }

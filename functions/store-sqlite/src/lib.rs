@@ -120,8 +120,22 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens (or creates) the database file at `path` and creates the schema if it
-    /// is missing. The parent directory must exist.
+    /// is missing. The parent directory must exist. A new file is readable by this user
+    /// only (SQLite gives its WAL and shared-memory files the same mode).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path.as_ref())
+                .map_err(|e| {
+                    StoreError::Unavailable(format!("{}: {e}", path.as_ref().display()))
+                })?;
+        }
         let conn = Connection::open(path.as_ref()).map_err(db_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
         let mode: String = conn
