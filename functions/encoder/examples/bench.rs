@@ -24,6 +24,21 @@ fn peak_rss_kib() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// CPU time this process has used (user + system), from /proc/self/stat in
+/// clock ticks of 10 ms: over a run of seconds it tells how much of the wall
+/// time the process actually had a core on a shared machine.
+fn process_cpu() -> Duration {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = after.split_whitespace().collect();
+            let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+            Some(Duration::from_millis(ticks * 10))
+        })
+        .unwrap_or_default()
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rounds: usize = std::env::args().nth(1).map_or(Ok(20), |a| a.parse())?;
     let dir = model_dir();
@@ -55,6 +70,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut tok = Vec::new();
     let mut emb = Vec::new();
+    let cpu0 = process_cpu();
+    let wall0 = Instant::now();
     for _ in 0..rounds {
         for s in &sentences {
             let t = Instant::now();
@@ -65,6 +82,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             emb.push(t.elapsed());
         }
     }
+    let share = (process_cpu() - cpu0).as_secs_f64() / wall0.elapsed().as_secs_f64();
+    let mean = emb.iter().sum::<Duration>() / emb.len() as u32;
     tok.sort();
     emb.sort();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
@@ -79,6 +98,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         us(percentile(&emb, 0.99)),
         us(emb[emb.len() - 1])
     );
+    println!(
+        "embed per sentence mean: {:.1} µs; this process had a core {:.0}% of the wall time",
+        us(mean),
+        share * 100.0
+    );
     let t = Instant::now();
     for _ in 0..rounds {
         std::hint::black_box(encoder.embed_batch(&sentences));
@@ -90,5 +114,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         1.0 / per
     );
     println!("peak RSS (VmHWM): {}", peak_rss_kib());
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("load average: {}", load.trim());
+    }
     Ok(())
 }

@@ -4,43 +4,12 @@
 //! batch are concatenated; an n-gram window slot outside its own sentence
 //! reads a zero row, which is the per-sentence zero padding.
 
+use crate::gemm::gemm;
 use crate::weights::{Weights, CNN_DIM, EMB_DIM, FEAT_DIM, HIDDEN, ORDERS};
 
 /// Widest left context of the branches.
 const MAX_LEFT: usize = 2;
 const MAX_ORDER: usize = 5;
-
-/// `c[m x n] (row stride ldc) = a[m x k] (row stride lda) @ b[k x n]`.
-#[allow(clippy::too_many_arguments)]
-fn gemm(m: usize, k: usize, n: usize, a: &[f32], lda: usize, b: &[f32], c: &mut [f32], ldc: usize) {
-    if m == 0 {
-        return;
-    }
-    assert!(lda >= k && ldc >= n, "gemm strides");
-    assert!(a.len() >= (m - 1) * lda + k, "gemm: a too short");
-    assert!(b.len() >= k * n, "gemm: b too short");
-    assert!(c.len() >= (m - 1) * ldc + n, "gemm: c too short");
-    // SAFETY: the asserts above keep every index the kernel touches inside
-    // the three slices; c does not alias a or b (it is borrowed mutably).
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            lda as isize,
-            1,
-            b.as_ptr(),
-            n as isize,
-            1,
-            0.0,
-            c.as_mut_ptr(),
-            ldc as isize,
-            1,
-        );
-    }
-}
 
 fn add_bias_rows(c: &mut [f32], ldc: usize, width: usize, bias: &[f32]) {
     for row in c.chunks_mut(ldc) {
@@ -94,9 +63,7 @@ pub(crate) fn forward(w: &Weights, sentences: &[&[u32]]) -> Vec<[f32; EMB_DIM]> 
 
     let x_dim = 3 * CNN_DIM;
     let mut x = vec![0f32; n * x_dim];
-    gemm(
-        n, EMB_DIM, x_dim, &feats, FEAT_DIM, &w.proj_w, &mut x, x_dim,
-    );
+    gemm(n, &feats, FEAT_DIM, &w.proj_w, &mut x, x_dim);
     add_bias_rows(&mut x, x_dim, x_dim, &w.proj_b);
     layernorm(&mut x, x_dim, x_dim, &w.ln_g_all, &w.ln_b_all, w.eps);
 
@@ -125,7 +92,7 @@ pub(crate) fn forward(w: &Weights, sentences: &[&[u32]]) -> Vec<[f32; EMB_DIM]> 
         }
         let k = order * CNN_DIM;
         gather(&buf, &mut gathered, order, left);
-        gemm(n, k, CNN_DIM, &gathered, k, &w.w1[i], &mut h, CNN_DIM);
+        gemm(n, &gathered, k, &w.w1[i], &mut h, CNN_DIM);
         add_bias_rows(&mut h, CNN_DIM, CNN_DIM, &w.b1[i]);
         relu(&mut h);
         for t in 0..n {
@@ -135,7 +102,7 @@ pub(crate) fn forward(w: &Weights, sentences: &[&[u32]]) -> Vec<[f32; EMB_DIM]> 
         }
         buf[..n * CNN_DIM].copy_from_slice(&h);
         gather(&buf, &mut gathered, order, left);
-        gemm(n, k, CNN_DIM, &gathered, k, &w.w2[i], &mut c2, CNN_DIM);
+        gemm(n, &gathered, k, &w.w2[i], &mut c2, CNN_DIM);
         add_bias_rows(&mut c2, CNN_DIM, CNN_DIM, &w.b2[i]);
         relu(&mut c2);
         let off = EMB_DIM + i * CNN_DIM;
@@ -166,9 +133,7 @@ pub(crate) fn forward(w: &Weights, sentences: &[&[u32]]) -> Vec<[f32; EMB_DIM]> 
         start += sent.len();
     }
     let mut mean = vec![0f32; m * EMB_DIM];
-    gemm(
-        m, FEAT_DIM, EMB_DIM, &sums, FEAT_DIM, &w.cnn_w, &mut mean, EMB_DIM,
-    );
+    gemm(m, &sums, FEAT_DIM, &w.cnn_w, &mut mean, EMB_DIM);
     for (s, sent) in sentences.iter().enumerate() {
         let len = sent.len() as f32;
         let inv = 1.0 / len.sqrt();
@@ -181,21 +146,21 @@ pub(crate) fn forward(w: &Weights, sentences: &[&[u32]]) -> Vec<[f32; EMB_DIM]> 
     }
 
     let mut y0 = vec![0f32; m * HIDDEN];
-    gemm(m, EMB_DIM, HIDDEN, &mean, EMB_DIM, &w.d0, &mut y0, HIDDEN);
+    gemm(m, &mean, EMB_DIM, &w.d0, &mut y0, HIDDEN);
     relu(&mut y0);
     let mut y1 = vec![0f32; m * HIDDEN];
     let mut tmp = vec![0f32; m * EMB_DIM];
-    gemm(m, EMB_DIM, HIDDEN, &mean, EMB_DIM, &w.p1, &mut y1, HIDDEN);
-    gemm(m, HIDDEN, HIDDEN, &y0, HIDDEN, &w.d1, &mut tmp, HIDDEN);
+    gemm(m, &mean, EMB_DIM, &w.p1, &mut y1, HIDDEN);
+    gemm(m, &y0, HIDDEN, &w.d1, &mut tmp, HIDDEN);
     for (a, b) in y1.iter_mut().zip(&tmp) {
         *a = (*a + b).max(0.0);
     }
     let mut y2 = vec![0f32; m * EMB_DIM];
-    gemm(m, HIDDEN, EMB_DIM, &y1, HIDDEN, &w.d2, &mut y2, EMB_DIM);
+    gemm(m, &y1, HIDDEN, &w.d2, &mut y2, EMB_DIM);
     relu(&mut y2);
     let mut z = vec![0f32; m * EMB_DIM];
-    gemm(m, HIDDEN, EMB_DIM, &y1, HIDDEN, &w.p3, &mut z, EMB_DIM);
-    gemm(m, EMB_DIM, EMB_DIM, &y2, EMB_DIM, &w.d3, &mut tmp, EMB_DIM);
+    gemm(m, &y1, HIDDEN, &w.p3, &mut z, EMB_DIM);
+    gemm(m, &y2, EMB_DIM, &w.d3, &mut tmp, EMB_DIM);
 
     z.chunks_exact(EMB_DIM)
         .zip(tmp.chunks_exact(EMB_DIM))
@@ -212,4 +177,22 @@ pub(crate) fn forward(w: &Weights, sentences: &[&[u32]]) -> Vec<[f32; EMB_DIM]> 
             out
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layernorm_centres_and_scales_rows() {
+        let mut x = vec![1.0, 2.0, 3.0, 4.0, 9.0, 9.0, 9.0, 9.0];
+        layernorm(&mut x, 4, 4, &[1.0; 4], &[0.5; 4], 1e-12);
+        let row: f32 = x[..4].iter().sum();
+        assert!((row / 4.0 - 0.5).abs() < 1e-5);
+        assert!((x[3] - x[0] - 2.0 * 3.0 / 5f32.sqrt()).abs() < 1e-4);
+        assert!(
+            x[4..].iter().all(|&v| (v - 0.5).abs() < 1e-5),
+            "constant row -> beta"
+        );
+    }
 }

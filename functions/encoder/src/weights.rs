@@ -16,6 +16,7 @@ use std::path::Path;
 use memmap2::Mmap;
 
 use crate::error::EncoderError;
+use crate::gemm::Matrix;
 
 pub(crate) const EMB_DIM: usize = 512;
 pub(crate) const CNN_DIM: usize = 256;
@@ -31,25 +32,25 @@ pub(crate) struct Weights {
     pub scale: Vec<f32>,
     pub lo: Vec<f32>,
     /// proj2 | proj3 | proj5 side by side: 512 x 768.
-    pub proj_w: Vec<f32>,
+    pub proj_w: Matrix,
     pub proj_b: Vec<f32>,
     pub ln_g_all: Vec<f32>,
     pub ln_b_all: Vec<f32>,
     /// Per branch: (n * 256) x 256 and bias 256.
-    pub w1: [Vec<f32>; 3],
+    pub w1: [Matrix; 3],
     pub b1: [Vec<f32>; 3],
-    pub w2: [Vec<f32>; 3],
+    pub w2: [Matrix; 3],
     pub b2: [Vec<f32>; 3],
     pub ln_g: Vec<f32>,
     pub ln_b: Vec<f32>,
-    pub cnn_w: Vec<f32>,
+    pub cnn_w: Matrix,
     pub cnn_b: Vec<f32>,
-    pub d0: Vec<f32>,
-    pub d1: Vec<f32>,
-    pub p1: Vec<f32>,
-    pub d2: Vec<f32>,
-    pub p3: Vec<f32>,
-    pub d3: Vec<f32>,
+    pub d0: Matrix,
+    pub d1: Matrix,
+    pub p1: Matrix,
+    pub d2: Matrix,
+    pub p3: Matrix,
+    pub d3: Matrix,
     pub eps: f32,
 }
 
@@ -107,6 +108,14 @@ impl Tensors {
     }
 }
 
+/// The three per-branch items, in ORDERS order.
+fn array3<T>(items: Vec<T>) -> [T; 3] {
+    match <[T; 3]>::try_from(items) {
+        Ok(a) => a,
+        Err(_) => unreachable!("one item per branch of ORDERS"),
+    }
+}
+
 impl Weights {
     pub fn open(dir: &Path) -> Result<Self, EncoderError> {
         let table_path = dir.join("table.u8");
@@ -131,13 +140,8 @@ impl Weights {
         let mut proj_b = Vec::with_capacity(3 * CNN_DIM);
         let mut ln_g_all = Vec::with_capacity(3 * CNN_DIM);
         let mut ln_b_all = Vec::with_capacity(3 * CNN_DIM);
-        let (mut w1, mut b1, mut w2, mut b2) = (
-            <[Vec<f32>; 3]>::default(),
-            <[Vec<f32>; 3]>::default(),
-            <[Vec<f32>; 3]>::default(),
-            <[Vec<f32>; 3]>::default(),
-        );
-        for (i, (n, _)) in ORDERS.iter().enumerate() {
+        let (mut w1, mut b1, mut w2, mut b2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (i, &(n, _)) in ORDERS.iter().enumerate() {
             let proj = t.take(&format!("proj{n}"), &[EMB_DIM, CNN_DIM])?;
             for (r, row) in proj.chunks_exact(CNN_DIM).enumerate() {
                 let at = r * 3 * CNN_DIM + i * CNN_DIM;
@@ -146,10 +150,19 @@ impl Weights {
             proj_b.extend(t.take(&format!("proj_b{n}"), &[CNN_DIM])?);
             ln_g_all.extend(t.take(&format!("ln_g{n}"), &[CNN_DIM])?);
             ln_b_all.extend(t.take(&format!("ln_b{n}"), &[CNN_DIM])?);
-            w1[i] = t.take(&format!("w1_{n}"), &[n * CNN_DIM, CNN_DIM])?;
-            b1[i] = t.take(&format!("b1_{n}"), &[CNN_DIM])?;
-            w2[i] = t.take(&format!("w2_{n}"), &[n * CNN_DIM, CNN_DIM])?;
-            b2[i] = t.take(&format!("b2_{n}"), &[CNN_DIM])?;
+            let k = n * CNN_DIM;
+            w1.push(Matrix::new(
+                k,
+                CNN_DIM,
+                t.take(&format!("w1_{n}"), &[k, CNN_DIM])?,
+            ));
+            b1.push(t.take(&format!("b1_{n}"), &[CNN_DIM])?);
+            w2.push(Matrix::new(
+                k,
+                CNN_DIM,
+                t.take(&format!("w2_{n}"), &[k, CNN_DIM])?,
+            ));
+            b2.push(t.take(&format!("b2_{n}"), &[CNN_DIM])?);
         }
         // np.ascontiguousarray makes the 0-d eps one element long
         let eps = t.take("eps", &[1])?[0];
@@ -157,24 +170,24 @@ impl Weights {
             table,
             scale: t.take("scale", &[CHUNKS])?,
             lo: t.take("lo", &[CHUNKS])?,
-            proj_w,
+            proj_w: Matrix::new(EMB_DIM, 3 * CNN_DIM, proj_w),
             proj_b,
             ln_g_all,
             ln_b_all,
-            w1,
-            b1,
-            w2,
-            b2,
+            w1: array3(w1),
+            b1: array3(b1),
+            w2: array3(w2),
+            b2: array3(b2),
             ln_g: t.take("ln_g", &[FEAT_DIM])?,
             ln_b: t.take("ln_b", &[FEAT_DIM])?,
-            cnn_w: t.take("cnn_W", &[FEAT_DIM, EMB_DIM])?,
+            cnn_w: Matrix::new(FEAT_DIM, EMB_DIM, t.take("cnn_W", &[FEAT_DIM, EMB_DIM])?),
             cnn_b: t.take("cnn_b", &[EMB_DIM])?,
-            d0: t.take("d0", &[EMB_DIM, HIDDEN])?,
-            d1: t.take("d1", &[HIDDEN, HIDDEN])?,
-            p1: t.take("p1", &[EMB_DIM, HIDDEN])?,
-            d2: t.take("d2", &[HIDDEN, EMB_DIM])?,
-            p3: t.take("p3", &[HIDDEN, EMB_DIM])?,
-            d3: t.take("d3", &[EMB_DIM, EMB_DIM])?,
+            d0: Matrix::new(EMB_DIM, HIDDEN, t.take("d0", &[EMB_DIM, HIDDEN])?),
+            d1: Matrix::new(HIDDEN, HIDDEN, t.take("d1", &[HIDDEN, HIDDEN])?),
+            p1: Matrix::new(EMB_DIM, HIDDEN, t.take("p1", &[EMB_DIM, HIDDEN])?),
+            d2: Matrix::new(HIDDEN, EMB_DIM, t.take("d2", &[HIDDEN, EMB_DIM])?),
+            p3: Matrix::new(HIDDEN, EMB_DIM, t.take("p3", &[HIDDEN, EMB_DIM])?),
+            d3: Matrix::new(EMB_DIM, EMB_DIM, t.take("d3", &[EMB_DIM, EMB_DIM])?),
             eps,
         })
     }
