@@ -49,6 +49,32 @@ fn skip_varint(data: &[u8], mut pos: usize) -> Result<usize, String> {
 
 fn parse_fields(data: &[u8], start: usize, end: usize) -> Result<Vec<Field>, String> {
     let mut fields = Vec::new();
+    walk_fields(data, start, end, |f| fields.push(f))?;
+    Ok(fields)
+}
+
+/// The first field numbered 1 and the first numbered 2 (a piece's text and
+/// score), without allocating: there are 128k pieces to read at open.
+fn first_two(
+    data: &[u8],
+    start: usize,
+    end: usize,
+) -> Result<(Option<Field>, Option<Field>), String> {
+    let (mut one, mut two) = (None, None);
+    walk_fields(data, start, end, |f| match f.number {
+        1 if one.is_none() => one = Some(f),
+        2 if two.is_none() => two = Some(f),
+        _ => {}
+    })?;
+    Ok((one, two))
+}
+
+fn walk_fields(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    mut visit: impl FnMut(Field),
+) -> Result<(), String> {
     let mut pos = start;
     while pos < end {
         let b = *data.get(pos).ok_or("field runs past the end")?;
@@ -64,7 +90,7 @@ fn parse_fields(data: &[u8], start: usize, end: usize) -> Result<Vec<Field>, Str
             if next.checked_add(len).is_none_or(|e| e > data.len()) {
                 return Err(format!("field {number} runs past the end"));
             }
-            fields.push(Field {
+            visit(Field {
                 number,
                 start: next,
                 len,
@@ -74,7 +100,7 @@ fn parse_fields(data: &[u8], start: usize, end: usize) -> Result<Vec<Field>, Str
             if pos + 4 > data.len() {
                 return Err(format!("field {number} runs past the end"));
             }
-            fields.push(Field {
+            visit(Field {
                 number,
                 start: pos,
                 len: 4,
@@ -84,7 +110,7 @@ fn parse_fields(data: &[u8], start: usize, end: usize) -> Result<Vec<Field>, Str
             break;
         }
     }
-    Ok(fields)
+    Ok(())
 }
 
 fn first(fields: &[Field], number: u8) -> Option<Field> {
@@ -96,14 +122,14 @@ impl<'a> SpModel<'a> {
         let top = parse_fields(data, 0, data.len())?;
         let mut pieces = Vec::new();
         for entry in top.iter().filter(|f| f.number == 1) {
-            let inner = parse_fields(data, entry.start, entry.start + entry.len)?;
+            let (text, score) = first_two(data, entry.start, entry.start + entry.len)?;
             // The reference skips an entry without text (ids shift accordingly).
-            let Some(text) = first(&inner, 1) else {
+            let Some(text) = text else {
                 continue;
             };
             let text = std::str::from_utf8(&data[text.start..text.start + text.len])
                 .map_err(|e| format!("piece {} is not UTF-8: {e}", pieces.len()))?;
-            let score = match first(&inner, 2) {
+            let score = match score {
                 Some(s) => {
                     let bytes = data
                         .get(s.start..s.start + 4)

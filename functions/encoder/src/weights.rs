@@ -130,8 +130,11 @@ impl Weights {
             ));
         }
         let dense_path = dir.join("dense.bin");
-        let bytes = std::fs::read(&dense_path).map_err(|e| EncoderError::io(&dense_path, e))?;
-        Self::from_parts(table, &bytes).map_err(|r| EncoderError::malformed(&dense_path, r))
+        let file = File::open(&dense_path).map_err(|e| EncoderError::io(&dense_path, e))?;
+        // SAFETY: as for the table; the map only lives while it is parsed
+        // (mapping saves reading 13 MB into a buffer that is then copied).
+        let dense = unsafe { Mmap::map(&file) }.map_err(|e| EncoderError::io(&dense_path, e))?;
+        Self::from_parts(table, &dense).map_err(|r| EncoderError::malformed(&dense_path, r))
     }
 
     fn from_parts(table: Mmap, dense: &[u8]) -> Result<Self, String> {
