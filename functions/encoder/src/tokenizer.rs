@@ -21,6 +21,10 @@ pub(crate) struct Tokenizer {
     /// Piece ids sorted by (text, id): the pieces sharing a prefix form one
     /// contiguous run, which serves as the prefix trie.
     sorted: Vec<u32>,
+    /// First 16 bytes of each piece in `sorted` order, zero-padded, as a
+    /// big-endian integer: prefix searches up to 16 bytes run on this
+    /// contiguous array instead of chasing piece texts.
+    keys: Vec<u128>,
     unk_score: f64,
 }
 
@@ -70,7 +74,7 @@ impl Tokenizer {
             }
             start = end;
         }
-        let sorted: Vec<u32> = keyed.into_iter().map(|(_, id)| id).collect();
+        let (keys, sorted): (Vec<u128>, Vec<u32>) = keyed.into_iter().unzip();
         // The reference's unknown score: the lowest piece score minus 10,
         // from f32 scores into f64 arithmetic.
         let min = scores.iter().copied().fold(f32::INFINITY, f32::min);
@@ -80,6 +84,7 @@ impl Tokenizer {
             spans,
             scores,
             sorted,
+            keys,
             unk_score: f64::from(min) - 10.0,
         })
     }
@@ -118,9 +123,22 @@ impl Tokenizer {
         ids
     }
 
-    /// Narrows `range` (pieces sharing a `depth`-byte prefix) to the pieces
-    /// continuing with `next`.
-    fn narrow(&self, range: (usize, usize), depth: usize, next: &[u8]) -> (usize, usize) {
+    /// Narrows `range`, the pieces starting with `prefix` minus its last
+    /// character `next`, to the pieces starting with `prefix`.
+    fn narrow(&self, range: (usize, usize), prefix: &[u8], next: &[u8]) -> (usize, usize) {
+        // Up to 16 bytes the sorted keys decide, unless the prefix holds a
+        // NUL, which the zero padding could not tell from a shorter piece.
+        if prefix.len() <= 16 && !prefix.contains(&0) {
+            let mut bytes = [0u8; 16];
+            bytes[..prefix.len()].copy_from_slice(prefix);
+            let lo_key = u128::from_be_bytes(bytes);
+            let hi_key = lo_key | u128::MAX.checked_shr(8 * prefix.len() as u32).unwrap_or(0);
+            let run = &self.keys[range.0..range.1];
+            let lo = run.partition_point(|&k| k < lo_key);
+            let hi = lo + run[lo..].partition_point(|&k| k <= hi_key);
+            return (range.0 + lo, range.0 + hi);
+        }
+        let depth = prefix.len() - next.len();
         let run = &self.sorted[range.0..range.1];
         let key = |id: u32| {
             let p = self.piece_bytes(id);
@@ -151,8 +169,11 @@ impl Tokenizer {
             let mut range = (0, self.sorted.len());
             let mut has_single = false;
             for j in i + 1..=len {
-                let depth = bounds[j - 1] - bounds[i];
-                range = self.narrow(range, depth, &bytes[bounds[j - 1]..bounds[j]]);
+                range = self.narrow(
+                    range,
+                    &bytes[bounds[i]..bounds[j]],
+                    &bytes[bounds[j - 1]..bounds[j]],
+                );
                 if range.0 == range.1 {
                     break;
                 }
@@ -264,6 +285,32 @@ mod tests {
         let t = toy();
         assert_eq!(t.encode(""), [BOS_ID, UNK_ID, EOS_ID]);
         assert_eq!(t.encode("   "), [BOS_ID, UNK_ID, EOS_ID]);
+    }
+
+    /// Pieces longer than the 16-byte keys, and a NUL in the text, take the
+    /// full-text path and still segment exactly.
+    #[test]
+    fn long_pieces_and_nul_bytes() {
+        let t = Tokenizer::from_model(&model(&[
+            ("<unk>", 0.0),
+            ("<s>", 0.0),
+            ("</s>", 0.0),
+            ("▁", -2.0),
+            ("abcdefghijklmnopqrs", -1.0),
+            ("abcdefghijklmnopqrt", -1.0),
+            ("a", -5.0),
+            ("\0", -1.0),
+        ]))
+        .unwrap();
+        assert_eq!(t.encode("abcdefghijklmnopqrt"), [BOS_ID, 3, 5, EOS_ID]);
+        assert_eq!(t.encode("abcdefghijklmnopqrs"), [BOS_ID, 3, 4, EOS_ID]);
+        assert_eq!(t.encode("a\0a"), [BOS_ID, 3, 6, 7, 6, EOS_ID]);
+        assert_eq!(t.encode("abcdefghijklmnopqru"), {
+            let mut v = vec![BOS_ID, 3, 6];
+            v.extend(std::iter::repeat_n(UNK_ID, 18));
+            v.push(EOS_ID);
+            v
+        });
     }
 
     #[test]
