@@ -45,6 +45,10 @@ impl Embedding {
         &self.0[..]
     }
 
+    pub fn into_vec(self) -> Vec<f32> {
+        self.0.to_vec()
+    }
+
     /// Dot product; equal to the cosine since both are unit vectors.
     pub fn dot(&self, other: &Embedding) -> f32 {
         self.0.iter().zip(other.0.iter()).map(|(a, b)| a * b).sum()
@@ -184,6 +188,13 @@ mod tests {
         assert!((cosine(&[1.0, 2.0], &[2.0, 4.0]) - 1.0).abs() < 1e-6);
         assert_eq!(cosine(&[1.0, 0.0], &[0.0, 3.0]), 0.0);
         assert_eq!(cosine(&[0.0, 0.0], &[1.0, 1.0]), 0.0);
+    }
+
+    #[test]
+    fn encoder_can_be_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Encoder>();
+        shared::<Embedding>();
     }
 
     #[test]

