@@ -36,10 +36,11 @@ fn have_kernel() -> bool {
 }
 
 impl Matrix {
-    /// From row-major data of length `k * n`.
-    pub fn new(k: usize, n: usize, row_major: Vec<f32>) -> Self {
+    /// From row-major data of length `k * n`; packed for the SIMD kernel
+    /// when `simd` is asked for and the CPU has it.
+    pub fn new(k: usize, n: usize, row_major: Vec<f32>, simd: bool) -> Self {
         assert_eq!(row_major.len(), k * n, "matrix data length");
-        Self::with_kernel(k, n, row_major, have_kernel())
+        Self::with_kernel(k, n, row_major, simd && have_kernel())
     }
 
     fn with_kernel(k: usize, n: usize, row_major: Vec<f32>, kernel: bool) -> Self {

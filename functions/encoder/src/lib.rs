@@ -88,6 +88,18 @@ impl Encoder {
     /// Opens the model laid out by `fetch-model.sh` in `dir`
     /// (`sp.model`, `table.u8`, `dense.bin`).
     pub fn open(dir: &Path) -> Result<Self, EncoderError> {
+        Self::open_with(dir, true)
+    }
+
+    /// Opens the model without the x86-64 SIMD kernel, on the portable
+    /// matrixmultiply path that arm64 (Lambda) takes, so that tests on x86-64
+    /// check that path against the reference too.
+    #[doc(hidden)]
+    pub fn open_portable(dir: &Path) -> Result<Self, EncoderError> {
+        Self::open_with(dir, false)
+    }
+
+    fn open_with(dir: &Path, simd: bool) -> Result<Self, EncoderError> {
         let sp_path = dir.join("sp.model");
         let sp = std::fs::read(&sp_path).map_err(|e| EncoderError::io(&sp_path, e))?;
         let tokenizer =
@@ -101,7 +113,7 @@ impl Encoder {
                 ),
             ));
         }
-        let weights = Weights::open(dir)?;
+        let weights = Weights::open(dir, simd)?;
         Ok(Self { tokenizer, weights })
     }
 

@@ -117,7 +117,9 @@ fn array3<T>(items: Vec<T>) -> [T; 3] {
 }
 
 impl Weights {
-    pub fn open(dir: &Path) -> Result<Self, EncoderError> {
+    /// `simd`: pack the weights for the x86-64 kernel when the CPU has it;
+    /// false keeps them row-major for matrixmultiply, the path arm64 takes.
+    pub fn open(dir: &Path, simd: bool) -> Result<Self, EncoderError> {
         let table_path = dir.join("table.u8");
         let file = File::open(&table_path).map_err(|e| EncoderError::io(&table_path, e))?;
         // SAFETY: the map is read-only and the file belongs to the deployed
@@ -134,10 +136,11 @@ impl Weights {
         // SAFETY: as for the table; the map only lives while it is parsed
         // (mapping saves reading 13 MB into a buffer that is then copied).
         let dense = unsafe { Mmap::map(&file) }.map_err(|e| EncoderError::io(&dense_path, e))?;
-        Self::from_parts(table, &dense).map_err(|r| EncoderError::malformed(&dense_path, r))
+        Self::from_parts(table, &dense, simd).map_err(|r| EncoderError::malformed(&dense_path, r))
     }
 
-    fn from_parts(table: Mmap, dense: &[u8]) -> Result<Self, String> {
+    fn from_parts(table: Mmap, dense: &[u8], simd: bool) -> Result<Self, String> {
+        let matrix = |k, n, data| Matrix::new(k, n, data, simd);
         let mut t = Tensors::parse(dense)?;
         let mut proj_w = vec![0f32; EMB_DIM * 3 * CNN_DIM];
         let mut proj_b = Vec::with_capacity(3 * CNN_DIM);
@@ -154,13 +157,13 @@ impl Weights {
             ln_g_all.extend(t.take(&format!("ln_g{n}"), &[CNN_DIM])?);
             ln_b_all.extend(t.take(&format!("ln_b{n}"), &[CNN_DIM])?);
             let k = n * CNN_DIM;
-            w1.push(Matrix::new(
+            w1.push(matrix(
                 k,
                 CNN_DIM,
                 t.take(&format!("w1_{n}"), &[k, CNN_DIM])?,
             ));
             b1.push(t.take(&format!("b1_{n}"), &[CNN_DIM])?);
-            w2.push(Matrix::new(
+            w2.push(matrix(
                 k,
                 CNN_DIM,
                 t.take(&format!("w2_{n}"), &[k, CNN_DIM])?,
@@ -173,7 +176,7 @@ impl Weights {
             table,
             scale: t.take("scale", &[CHUNKS])?,
             lo: t.take("lo", &[CHUNKS])?,
-            proj_w: Matrix::new(EMB_DIM, 3 * CNN_DIM, proj_w),
+            proj_w: matrix(EMB_DIM, 3 * CNN_DIM, proj_w),
             proj_b,
             ln_g_all,
             ln_b_all,
@@ -183,14 +186,14 @@ impl Weights {
             b2: array3(b2),
             ln_g: t.take("ln_g", &[FEAT_DIM])?,
             ln_b: t.take("ln_b", &[FEAT_DIM])?,
-            cnn_w: Matrix::new(FEAT_DIM, EMB_DIM, t.take("cnn_W", &[FEAT_DIM, EMB_DIM])?),
+            cnn_w: matrix(FEAT_DIM, EMB_DIM, t.take("cnn_W", &[FEAT_DIM, EMB_DIM])?),
             cnn_b: t.take("cnn_b", &[EMB_DIM])?,
-            d0: Matrix::new(EMB_DIM, HIDDEN, t.take("d0", &[EMB_DIM, HIDDEN])?),
-            d1: Matrix::new(HIDDEN, HIDDEN, t.take("d1", &[HIDDEN, HIDDEN])?),
-            p1: Matrix::new(EMB_DIM, HIDDEN, t.take("p1", &[EMB_DIM, HIDDEN])?),
-            d2: Matrix::new(HIDDEN, EMB_DIM, t.take("d2", &[HIDDEN, EMB_DIM])?),
-            p3: Matrix::new(HIDDEN, EMB_DIM, t.take("p3", &[HIDDEN, EMB_DIM])?),
-            d3: Matrix::new(EMB_DIM, EMB_DIM, t.take("d3", &[EMB_DIM, EMB_DIM])?),
+            d0: matrix(EMB_DIM, HIDDEN, t.take("d0", &[EMB_DIM, HIDDEN])?),
+            d1: matrix(HIDDEN, HIDDEN, t.take("d1", &[HIDDEN, HIDDEN])?),
+            p1: matrix(EMB_DIM, HIDDEN, t.take("p1", &[EMB_DIM, HIDDEN])?),
+            d2: matrix(HIDDEN, EMB_DIM, t.take("d2", &[HIDDEN, EMB_DIM])?),
+            p3: matrix(HIDDEN, EMB_DIM, t.take("p3", &[HIDDEN, EMB_DIM])?),
+            d3: matrix(EMB_DIM, EMB_DIM, t.take("d3", &[EMB_DIM, EMB_DIM])?),
             eps,
         })
     }
