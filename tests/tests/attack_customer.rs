@@ -17,6 +17,7 @@ struct App {
     base: String,
     client: reqwest::Client,
     data: PathBuf,
+    tokens: handoff_core::auth::AgentTokens,
 }
 
 impl Drop for App {
@@ -35,16 +36,35 @@ async fn spawn_app() -> App {
         faqs: None,
     };
     let app = Arc::new(build_app(&opts, store).unwrap());
+    let tokens = app.agent_tokens.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = serve(listener, app).await.unwrap();
     App {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         data,
+        tokens,
     }
 }
 
 impl App {
+    fn agent_token(&self, id: &str, supervisor: bool) -> String {
+        let now = jiff::Timestamp::now().as_second();
+        let id = handoff_core::ids::AgentId::parse(id).unwrap();
+        self.tokens.issue(&id, supervisor, now, 3600)
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
     async fn post(
         &self,
         path: &str,
@@ -297,4 +317,68 @@ async fn a_flood_of_handoffs_is_refused_and_agents_get_one_alert() {
         1,
         "one alert for the burst, the rest counted: {alerts:?}"
     );
+}
+
+#[tokio::test]
+async fn only_a_supervisor_dismisses_junk_and_the_queue_pages_past_it() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (s, r, _) = app
+            .post(
+                "/v1/chat/messages",
+                json!({"text": "상담원", "device_id": format!("junk-{i}")}),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "{r}");
+        ids.push(r["conversation_id"].as_str().unwrap().to_string());
+    }
+    let agent = app.agent_token("agent-a", false);
+    let supervisor = app.agent_token("sup-a", true);
+    // Two at a time: every queued conversation is reachable through the cursor.
+    let mut seen = Vec::new();
+    let mut path = "/v1/agent/queue?limit=2".to_string();
+    loop {
+        let (s, page) = app.get(&path, &agent).await;
+        assert_eq!(s, 200, "{page}");
+        seen.extend(
+            page["queued"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| q["conversation_id"].clone()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/agent/queue?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    let (s, e) = app.get("/v1/agent/queue?cursor=not-a-cursor", &agent).await;
+    assert_eq!(
+        (s.as_u16(), e["error"]["code"].as_str()),
+        (400, Some("invalid_cursor"))
+    );
+    // An agent may not dismiss; a supervisor may, from the queue, with no alert.
+    let dismiss = format!("/v1/agent/conversations/{}/dismiss", ids[0]);
+    let (s, e, _) = app.post(&dismiss, json!({}), Some(&agent)).await;
+    assert_eq!(
+        (s.as_u16(), e["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (s, r, _) = app.post(&dismiss, json!({}), Some(&supervisor)).await;
+    assert_eq!(
+        (s.as_u16(), r["status"].as_str()),
+        (200, Some("resolved")),
+        "{r}"
+    );
+    let (_, page) = app.get("/v1/agent/queue", &agent).await;
+    let queued: Vec<_> = page["queued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["conversation_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!queued.contains(&ids[0]) && queued.len() == 4, "{queued:?}");
 }

@@ -132,13 +132,14 @@ impl AgentApi {
                 }
                 .await,
             ),
-            action @ ("claim" | "resolve" | "release" | "agentReply") => {
+            action @ ("claim" | "resolve" | "release" | "dismiss" | "agentReply") => {
                 let result: Result<(u16, serde_json::Value), ApiError> = async {
                     let id = ConversationId::parse(id)?;
                     let conv = match action {
                         "claim" => svc.claim(&agent, &id).await?,
                         "resolve" => svc.resolve(&agent, &id).await?,
                         "release" => svc.release(&agent, &id).await?,
+                        "dismiss" => svc.dismiss(&agent, &id).await?,
                         _ => {
                             let body: ReplyBody = json_body(&req)?;
                             let text = MessageText::parse(&body.text)?;

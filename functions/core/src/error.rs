@@ -82,6 +82,9 @@ pub enum ServiceError {
     /// reason to retry. Clients see no details.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The caller is signed in but may not do this (e.g. only supervisors dismiss).
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("too many requests; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("this client_message_id was already used for a different message")]

@@ -100,6 +100,7 @@ impl From<ServiceError> for ApiError {
                 ..ApiError::new(409, "not_owner", e.to_string())
             },
             ServiceError::OptedOut => ApiError::new(409, "customer_opted_out", e.to_string()),
+            ServiceError::Forbidden(why) => ApiError::new(403, "forbidden", why),
             ServiceError::RateLimited { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(429, "rate_limited", e.to_string())

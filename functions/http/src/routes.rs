@@ -93,6 +93,12 @@ pub const ROUTES: &[Route] = &[
         "/v1/agent/conversations/{id}/release",
         Agent,
     ),
+    r(
+        "dismiss",
+        "POST",
+        "/v1/agent/conversations/{id}/dismiss",
+        Agent,
+    ),
 ];
 
 /// The outcome of routing a request.

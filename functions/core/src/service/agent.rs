@@ -160,6 +160,27 @@ impl HandoffService {
         Ok(conv)
     }
 
+    /// A supervisor closes junk, from any open state: no survey, no alert, no text.
+    pub async fn dismiss(
+        &self,
+        agent: &Agent,
+        id: &ConversationId,
+    ) -> Result<Conversation, ServiceError> {
+        if !agent.supervisor {
+            return Err(ServiceError::Forbidden(
+                "only supervisors can dismiss a conversation",
+            ));
+        }
+        let (conv, _) = self
+            .act(id, false, |ch, _| {
+                ch.conv.dismiss()?;
+                Ok(true)
+            })
+            .await?;
+        tracing::info!(conversation_id = %conv.id, supervisor = %agent.id, "dismissed");
+        Ok(conv)
+    }
+
     /// Hand the conversation back to the bot.
     pub async fn release(
         &self,
