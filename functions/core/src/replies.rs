@@ -207,6 +207,14 @@ pub fn sms_started(business: &str, lang: Lang) -> String {
     }
 }
 
+/// The text carrying a phone verification code (never logged).
+pub fn phone_code(business: &str, code: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => format!("[{business}] 인증번호 {code} (10분 안에 입력해 주세요). 요청하지 않으셨다면 무시하세요."),
+        Lang::En => format!("[{business}] Your code is {code} (valid 10 minutes). If you did not ask for it, ignore this text."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,10 +258,3 @@ mod tests {
     }
 }
 
-/// The text carrying a phone verification code (never logged).
-pub fn phone_code(business: &str, code: &str, lang: Lang) -> String {
-    match lang {
-        Lang::Ko => format!("[{business}] 인증번호 {code} (10분 안에 입력해 주세요). 요청하지 않으셨다면 무시하세요."),
-        Lang::En => format!("[{business}] Your code is {code} (valid 10 minutes). If you did not ask for it, ignore this text."),
-    }
-}
