@@ -132,7 +132,7 @@
     '.f{margin-top:6px;display:flex;flex-wrap:wrap;gap:6px;align-items:center}.f label{width:100%;font-size:12px}' +
     '.f input{flex:1;min-width:0;font:inherit;padding:7px 9px;border:1px solid #b9bec8;border-radius:8px;background:#fff;color:#1d2330}' +
     '.f .e{width:100%;color:#b42318;font-weight:600}.f .e:empty,.f .ok:empty{display:none}.f .ok{width:100%;color:#145a2c;font-weight:600}' +
-    '.f .code{flex:0 1 9em;letter-spacing:.3em;font-variant-numeric:tabular-nums}.f .lk{margin:2px 12px 0 0}' +
+    '.f .code{flex:0 1 9em;letter-spacing:.3em;font-variant-numeric:tabular-nums}.f .code::placeholder{letter-spacing:normal}.f .lk{margin:2px 12px 0 0}' +
     '.m{flex:1;overflow-y:auto;padding:14px 12px;background:#f6f7f9;display:flex;flex-direction:column;gap:8px;overscroll-behavior:contain}' +
     '.g,.msg{max-width:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}' +
     '.g,.bot,.agent{align-self:flex-start;background:#fff;border:1px solid #e3e6ea;border-bottom-left-radius:4px}' +
@@ -149,7 +149,7 @@
     '.btn{font:inherit;font-weight:700;border:0;border-radius:10px;background:var(--c);color:#fff;padding:0 14px;height:40px;cursor:pointer;flex:none}' +
     '.btn:disabled{opacity:.5;cursor:default}.f .btn{height:34px}.f .sec{background:#fff;color:var(--c);border:1px solid var(--c)}' +
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
-    '@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.i textarea,.f input{font-size:16px}.p:not([hidden])~.l{display:none}.l{right:14px;bottom:14px}}' +
+    '@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.i textarea,.f input{font-size:16px}.f input,.f .btn{min-height:44px}.f .lk{padding:10px 0}.p:not([hidden])~.l{display:none}.l{right:14px;bottom:14px}}' +
     '@media (prefers-reduced-motion:no-preference){.p{animation:u .16s ease-out}@keyframes u{from{opacity:0;transform:translateY(8px)}}}';
 
   function el(tag, props, kids) {
