@@ -474,7 +474,7 @@ test('English customer: FAQ (response lost once, retried), handoff, SMS contact;
 });
 
 test('Korean customer on a 390 px phone: the code step, new codes up to the hourly cap, a polite 429, then verified', T, async () => {
-  const { page } = await open('customer-ko-code', { viewport: PHONE, mobile: true, allow: [/status of 429.*\/contact/] });
+  const { page } = await open('customer-ko-code', { viewport: PHONE, mobile: true, allow: [/status of 429.*\/contact/, /status of 400.*\/contact\/verify/] });
   await page.goto(BASE + '/');
   await page.getByTestId('hf-launcher').click();
   const r = await say(page, KO_HUMAN);
@@ -503,10 +503,26 @@ test('Korean customer on a 390 px phone: the code step, new codes up to the hour
   assert.equal(await codeInput.inputValue(), '123', 'letters are dropped');
   await page.getByTestId('hf-code-send').click();
   await waitFor(async () => /숫자 6자리/.test(await page.getByTestId('hf-code-error').innerText()), 'short-code error');
-  await page.waitForTimeout(300);
+  await page.waitForTimeout(2000); // a poll or two must not wipe what is being typed
   page.off('request', countVerify);
   assert.equal(verifies, 0, 'a short code is not sent');
+  assert.equal(await codeInput.inputValue(), '123', 'the code input survives polling');
   await shot(page, 'widget-phone-390-code-error');
+
+  // five wrong codes kill the first code; each answer is said plainly
+  const first = await codeFor(phone.e164, 1);
+  const wrong = String((Number(first) + 1) % 1e6).padStart(6, '0');
+  for (let left = 4; left >= 0; left--) {
+    await codeInput.fill(wrong);
+    const [bad] = await Promise.all([page.waitForResponse(isPost('/contact/verify')), page.getByTestId('hf-code-send').click()]);
+    assert.equal(bad.status(), 400);
+    const want = left > 0 ? new RegExp(`인증번호가 맞지 않아요\\. ${left}번 더`) : /잘못 입력한 횟수가 너무 많아요/;
+    assert.equal((await bad.json()).error?.code, left > 0 ? 'code_invalid' : 'code_dead');
+    await waitFor(async () => want.test(await page.getByTestId('hf-code-error').innerText()), `error ${want}`);
+  }
+  await codeInput.fill(first);
+  const [dead] = await Promise.all([page.waitForResponse(isPost('/contact/verify')), page.getByTestId('hf-code-send').click()]);
+  assert.equal((await dead.json()).error?.code, 'code_dead', 'a dead code stays dead, even the right one');
 
   // "send a new code": the 2nd and 3rd codes of the hour arrive; the 4th is refused politely
   for (const n of [2, 3]) {
