@@ -1,11 +1,14 @@
 // End-to-end browser test: customer widget (demo page) <-> agent console, against a running server.
 //   HANDOFF_URL    base URL of a running `handoff serve` (required)
 //   AGENT_TOKEN_A  agent JWT (required), AGENT_TOKEN_B a second agent's JWT (required)
+//   HANDOFF_DATA   the server's --data folder (required): texted codes are read from its deliveries.jsonl
+//   The server should raise its per-IP limits (tests/run sets HANDOFF_RATE_LIMITS): every
+//   test browser shares 127.0.0.1. The per-browser limits must keep their defaults.
 //   CHROMIUM_PATH  optional, default /usr/bin/chromium (Debian's chromium; no browser is ever downloaded)
 // Run: node --test tests/browser/   Screenshots go to tests/browser/screenshots/ (git-ignored).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -13,6 +16,8 @@ import { chromium } from 'playwright-core';
 const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
 const TOKEN_A = process.env.AGENT_TOKEN_A || '';
 const TOKEN_B = process.env.AGENT_TOKEN_B || '';
+const DATA = process.env.HANDOFF_DATA || '';
+const DEVICE_KEY = 'handoff:device:v1';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const LAUNCH = {
@@ -33,12 +38,12 @@ const consoleProblems = [];
 const S = {}; // state carried from one step to the next (the steps are one story, run in order)
 
 before(async () => {
-  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_B'].filter((k) => !process.env[k]);
+  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_B', 'HANDOFF_DATA'].filter((k) => !process.env[k]);
   if (missing.length) {
     throw new Error(`${missing.join(', ')} not set. This test needs a running server: e.g.\n` +
       '  cargo run -q -p handoff-local -- serve --port 3000 --data /tmp/hf-data &\n' +
       '  HANDOFF_URL=http://127.0.0.1:3000 AGENT_TOKEN_A=$(cargo run -q -p handoff-local -- token agent-a --data /tmp/hf-data) \\\n' +
-      '  AGENT_TOKEN_B=$(cargo run -q -p handoff-local -- token agent-b --data /tmp/hf-data) node --test tests/browser/');
+      '  AGENT_TOKEN_B=$(cargo run -q -p handoff-local -- token agent-b --data /tmp/hf-data) HANDOFF_DATA=/tmp/hf-data node --test tests/browser/');
   }
   mkdirSync(SHOTS, { recursive: true });
   browser = await chromium.launch(LAUNCH);
@@ -95,6 +100,30 @@ async function waitFor(fn, what, timeout = 15_000) {
   }
 }
 
+/** A fresh Korean mobile number: typed form, E.164, and the widget's mask of it. */
+function randomPhone() {
+  const a = String(5000 + Math.floor(Math.random() * 5000)), b = String(Math.floor(Math.random() * 10000)).padStart(4, '0');
+  return { typed: `010-${a}-${b}`, e164: `+8210${a}${b}`, masked: `+82******${b}` };
+}
+
+/** The texts the server has sent to `e164` so far (deliveries.jsonl of HANDOFF_DATA). */
+function textsTo(e164) {
+  const file = `${DATA}/deliveries.jsonl`;
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((d) => d.item?.kind === 'customer_sms' && d.item.to === e164).map((d) => d.item.text);
+}
+
+/** The code of the `n`-th text to `e164` (1-based), waiting for it to be written. */
+async function codeFor(e164, n) {
+  const text = await waitFor(() => textsTo(e164)[n - 1], `text #${n} to ${e164} in ${DATA}/deliveries.jsonl`);
+  const m = /\b(\d{6})\b/.exec(text);
+  assert.ok(m, `a 6-digit code in ${text}`);
+  return m[1];
+}
+
+const isPost = (path) => (r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith(path);
+
 /** How many message polls the page makes in `ms` milliseconds. */
 async function pollsDuring(page, ms) {
   let n = 0;
@@ -115,6 +144,8 @@ async function say(page, text) {
   const req = JSON.parse(res.request().postData() || '{}');
   assert.equal(req.text, text);
   assert.match(String(req.client_message_id), /^[0-9a-f-]{36}$/i, 'each send carries a client_message_id (UUID)');
+  assert.match(String(req.device_id), /^[A-Za-z0-9._:@-]{1,64}$/, 'each send carries a device_id');
+  assert.equal(req.device_id, await page.evaluate((k) => localStorage.getItem(k), DEVICE_KEY), 'the device_id is the one kept in localStorage');
   const body = await res.json();
   assert.equal(res.status(), 200, `POST /v1/chat/messages -> ${res.status()} ${JSON.stringify(body)}`);
   return body;
@@ -137,8 +168,8 @@ async function assertFits(page, width) {
   assert.ok(overflow <= 0, `panel does not scroll sideways (overflow ${overflow}px)`);
 }
 
-async function signIn(page, token) {
-  await page.goto(BASE + '/console');
+async function signIn(page, token, path = '/console') {
+  await page.goto(BASE + path);
   await page.getByTestId('console-token').fill(token);
   await page.getByTestId('console-signin').click();
 }
@@ -153,6 +184,15 @@ test('serves the demo page, widget.js and console with the right content types',
   }
   // widget.js holds Korean text and runs on pages of any encoding: it must say it is UTF-8
   assert.match((await fetch(BASE + '/widget.js')).headers.get('content-type'), /charset=utf-8/i, 'widget.js is served as UTF-8');
+  // strict CSP: scripts from this origin or hashed, never 'unsafe-inline' (the console's
+  // inline script runs by its hash; a wrong hash shows up as a console error below)
+  for (const path of ['/', '/console']) {
+    const csp = (await fetch(BASE + path)).headers.get('content-security-policy') || '';
+    const scriptSrc = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('script-src')) || '';
+    assert.match(scriptSrc, /^script-src 'self'/, `${path} CSP: ${csp}`);
+    assert.ok(!scriptSrc.includes('unsafe-inline'), `${path} CSP allows no unhashed inline script: ${csp}`);
+  }
+  assert.match((await fetch(BASE + '/console')).headers.get('content-security-policy'), /script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/, 'console script allowed by hash');
   const demo = await (await fetch(BASE + '/')).text();
   assert.match(demo, /<script[^>]+src="\/widget\.js"/, 'demo page includes the widget');
 });
@@ -174,6 +214,7 @@ test('customer (ko-KR) opens the widget and gets a bot answer to an FAQ', T, asy
   assert.equal(await page.getByTestId('hf-input').getAttribute('placeholder'), '메시지를 입력하세요', 'Korean UI for ko-KR');
 
   const r = await say(page, KO_FAQ);
+  S.koDevice = await page.evaluate((k) => localStorage.getItem(k), DEVICE_KEY);
   assert.ok(r.conversation_id && r.token, 'a new conversation with a token');
   assert.equal(r.status, 'bot');
   S.cid = r.conversation_id;
@@ -350,7 +391,7 @@ test('console works on a 390 px phone: list and detail as stacked views', T, asy
 });
 
 test('English customer: FAQ (response lost once, retried), handoff, SMS contact; agent hands back to the bot', T, async () => {
-  const { page } = await open('customer-en', { locale: 'en-US', allow: [/ERR_CONNECTION_RESET|ERR_FAILED/] });
+  const { page } = await open('customer-en', { locale: 'en-US', allow: [/ERR_CONNECTION_RESET|ERR_FAILED/, /status of 400.*\/contact\/verify/] });
   await page.goto(BASE + '/');
   await page.getByTestId('hf-launcher').click();
   assert.equal(await page.getByTestId('hf-input').getAttribute('placeholder'), 'Type a message', 'English UI for en-US');
@@ -375,6 +416,8 @@ test('English customer: FAQ (response lost once, retried), handoff, SMS contact;
   await page.unroute('**/v1/chat/messages');
   assert.equal(sent.length, 2, 'one retry after the lost response');
   assert.equal(sent[1].client_message_id, sent[0].client_message_id, 'the retry reuses the client_message_id');
+  assert.equal(sent[1].device_id, sent[0].device_id, 'and the device_id');
+  assert.ok(sent[0].device_id && sent[0].device_id !== S.koDevice, `each browser has its own device_id (${sent[0].device_id} vs ${S.koDevice})`);
   assert.equal(r1.conversation_id, lost.conversation_id, 'the retry lands in the same conversation');
   const bot = r1.replies.find((m) => m.from === 'bot');
   assert.ok(bot?.faq_id, `English FAQ matched: ${JSON.stringify(r1.replies)}`);
@@ -388,14 +431,34 @@ test('English customer: FAQ (response lost once, retried), handoff, SMS contact;
   const status = page.getByTestId('hf-status');
   await status.waitFor({ state: 'visible' });
   assert.match(await status.innerText(), r2.queue?.open_now ? /Waiting for a person/ : /offline/);
+  // continue by SMS: the number gets a code, a wrong code is refused, the right one links it
+  const phone = randomPhone();
   await page.getByTestId('hf-sms').click();
-  await page.getByTestId('hf-phone').fill('010-1234-5678');
-  const [res] = await Promise.all([page.waitForResponse((x) => x.url().endsWith('/contact')), page.getByTestId('hf-sms-send').click()]);
-  const body = await res.json();
-  assert.equal(res.status(), 200, `contact accepted: ${JSON.stringify(body)}`);
-  assert.equal(body.sms, true);
-  assert.ok(!body.phone.includes('1234'), `phone is masked: ${body.phone}`);
-  await waitFor(async () => (await page.getByTestId('hf-sms-ok').innerText()).includes(body.phone), 'SMS confirmation with the masked number');
+  await page.getByTestId('hf-phone').fill(phone.typed);
+  const [res] = await Promise.all([page.waitForResponse(isPost('/contact')), page.getByTestId('hf-sms-send').click()]);
+  assert.equal(res.status(), 202, `contact accepted: ${await res.text()}`);
+  assert.deepEqual(await res.json(), { verification: 'sent' });
+  const codeInput = page.getByTestId('hf-code');
+  await codeInput.waitFor();
+  assert.equal(await codeInput.getAttribute('inputmode'), 'numeric');
+  assert.equal(await codeInput.getAttribute('autocomplete'), 'one-time-code');
+  assert.ok(await codeInput.evaluate((e) => e.getRootNode().activeElement === e), 'focus moves to the code input');
+  assert.ok((await page.getByTestId('hf-code-hint').innerText()).includes(phone.masked), 'the code step names the masked number');
+  const code = await codeFor(phone.e164, 1);
+  const wrong = String((Number(code) + 1) % 1e6).padStart(6, '0');
+  await codeInput.fill(wrong);
+  const [bad] = await Promise.all([page.waitForResponse(isPost('/contact/verify')), page.getByTestId('hf-code-send').click()]);
+  assert.equal(bad.status(), 400);
+  assert.equal((await bad.json()).error?.code, 'code_invalid');
+  await waitFor(async () => /That code is not right\. 4 tries left\./.test(await page.getByTestId('hf-code-error').innerText()), 'wrong-code error with the tries left');
+  assert.equal(await page.getByTestId('hf-sms-ok').count(), 0, 'not linked after a wrong code');
+  await codeInput.fill(code);
+  const [good] = await Promise.all([page.waitForResponse(isPost('/contact/verify')), page.getByTestId('hf-code-send').click()]);
+  assert.equal(good.status(), 200, `right code: ${await good.text()}`);
+  assert.equal((await good.json()).phone_verified, true);
+  const okText = await waitFor(async () => { const x = await page.getByTestId('hf-sms-ok').innerText(); return x.includes(phone.masked) && x; }, 'confirmation with the masked number');
+  assert.ok(!okText.includes(phone.e164.slice(5, 9)), `the middle digits are hidden: ${okText}`);
+  assert.equal(await page.getByTestId('hf-code').count(), 0, 'the code step is gone');
   await shot(page, 'widget-desktop-en-queued');
 
   // agent A claims it and hands it back to the bot; the customer's status line goes away
@@ -408,6 +471,157 @@ test('English customer: FAQ (response lost once, retried), handoff, SMS contact;
   await agent.getByTestId('console-release').click();
   await waitFor(async () => (await agentApi(TOKEN_A, 'GET', `/v1/agent/conversations/${r2.conversation_id}`)).status === 'bot', 'released to the bot');
   await status.waitFor({ state: 'hidden', timeout: 35_000 });
+});
+
+test('Korean customer on a 390 px phone: the code step, new codes up to the hourly cap, a polite 429, then verified', T, async () => {
+  const { page } = await open('customer-ko-code', { viewport: PHONE, mobile: true, allow: [/status of 429.*\/contact/, /status of 400.*\/contact\/verify/] });
+  await page.goto(BASE + '/');
+  await page.getByTestId('hf-launcher').click();
+  const r = await say(page, KO_HUMAN);
+  assert.equal(r.status, 'queued');
+  const phone = randomPhone();
+  await page.getByTestId('hf-sms').click();
+  await page.getByTestId('hf-phone').fill(phone.typed);
+  const [res] = await Promise.all([page.waitForResponse(isPost('/contact')), page.getByTestId('hf-sms-send').click()]);
+  assert.equal(res.status(), 202);
+  const codeInput = page.getByTestId('hf-code');
+  await codeInput.waitFor();
+  assert.match(await page.getByTestId('hf-code-hint').innerText(), /인증번호 6자리를 보냈어요/);
+  assert.ok((await page.getByTestId('hf-code-hint').innerText()).includes(phone.masked));
+  await assertFits(page, PHONE.width);
+  for (const id of ['hf-code', 'hf-code-send', 'hf-code-resend']) {
+    const b = await page.getByTestId(id).boundingBox();
+    assert.ok(b && b.x >= 0 && b.x + b.width <= PHONE.width && b.y + b.height <= PHONE.height, `${id} on screen at 390 px: ${JSON.stringify(b)}`);
+  }
+  await shot(page, 'widget-phone-390-code');
+
+  // only digits go in; fewer than 6 is caught before any request
+  let verifies = 0;
+  const countVerify = (q) => { if (q.method() === 'POST' && q.url().endsWith('/contact/verify')) verifies++; };
+  page.on('request', countVerify);
+  await codeInput.pressSequentially('12a3');
+  assert.equal(await codeInput.inputValue(), '123', 'letters are dropped');
+  await page.getByTestId('hf-code-send').click();
+  await waitFor(async () => /숫자 6자리/.test(await page.getByTestId('hf-code-error').innerText()), 'short-code error');
+  await page.waitForTimeout(2000); // a poll or two must not wipe what is being typed
+  page.off('request', countVerify);
+  assert.equal(verifies, 0, 'a short code is not sent');
+  assert.equal(await codeInput.inputValue(), '123', 'the code input survives polling');
+  await shot(page, 'widget-phone-390-code-error');
+
+  // five wrong codes kill the first code; each answer is said plainly
+  const first = await codeFor(phone.e164, 1);
+  const wrong = String((Number(first) + 1) % 1e6).padStart(6, '0');
+  for (let left = 4; left >= 0; left--) {
+    await codeInput.fill(wrong);
+    const [bad] = await Promise.all([page.waitForResponse(isPost('/contact/verify')), page.getByTestId('hf-code-send').click()]);
+    assert.equal(bad.status(), 400);
+    const want = left > 0 ? new RegExp(`인증번호가 맞지 않아요\\. ${left}번 더`) : /잘못 입력한 횟수가 너무 많아요/;
+    assert.equal((await bad.json()).error?.code, left > 0 ? 'code_invalid' : 'code_dead');
+    await waitFor(async () => want.test(await page.getByTestId('hf-code-error').innerText()), `error ${want}`);
+  }
+  await codeInput.fill(first);
+  const [dead] = await Promise.all([page.waitForResponse(isPost('/contact/verify')), page.getByTestId('hf-code-send').click()]);
+  assert.equal((await dead.json()).error?.code, 'code_dead', 'a dead code stays dead, even the right one');
+
+  // "send a new code": the 2nd and 3rd codes of the hour arrive; the 4th is refused politely
+  for (const n of [2, 3]) {
+    const [again] = await Promise.all([page.waitForResponse(isPost('/contact')), page.getByTestId('hf-code-resend').click()]);
+    assert.equal(again.status(), 202, `code #${n}`);
+    await waitFor(async () => /새 인증번호를 보냈어요/.test(await page.getByTestId('hf-code-info').innerText()), `"new code sent" #${n}`);
+    assert.equal(await page.getByTestId('hf-code-error').innerText(), '', 'the old error is cleared');
+  }
+  const third = await codeFor(phone.e164, 3);
+  const [over] = await Promise.all([page.waitForResponse(isPost('/contact')), page.getByTestId('hf-code-resend').click()]);
+  assert.equal(over.status(), 429, 'a 4th code within the hour is refused');
+  assert.equal((await over.json()).error?.code, 'rate_limited');
+  assert.ok(Number(over.headers()['retry-after']) > 0, 'with Retry-After');
+  const limitText = await waitFor(async () => { const x = await page.getByTestId('hf-code-error').innerText(); return /요청이 많아 잠시 쉬어 가요/.test(x) && x; }, 'polite rate-limit message');
+  assert.doesNotMatch(limitText, /429|HTTP|rate/i, `no raw error: ${limitText}`);
+  assert.equal(textsTo(phone.e164).length, 3, 'no 4th text was sent');
+
+  // the newest code still links the number
+  await codeInput.fill(third);
+  const [good] = await Promise.all([page.waitForResponse(isPost('/contact/verify')), page.getByTestId('hf-code-send').click()]);
+  assert.equal(good.status(), 200, `verify: ${await good.text()}`);
+  await waitFor(async () => (await page.getByTestId('hf-sms-ok').innerText()).includes(phone.masked), 'masked number confirmed');
+  await shot(page, 'widget-phone-390-verified');
+  // leave the queue clean
+  await agentApi(TOKEN_A, 'POST', `/v1/agent/conversations/${r.conversation_id}/claim`);
+  await agentApi(TOKEN_A, 'POST', `/v1/agent/conversations/${r.conversation_id}/resolve`);
+});
+
+test('a send over a per-browser limit gets a polite message and no automatic retries', T, async () => {
+  // use up one browser's allowance of new conversations through the API
+  const device = `limit-${Date.now()}`;
+  let res;
+  for (let i = 0; i < 20; i++) {
+    res = await fetch(`${BASE}/v1/chat/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: `${KO_FAQ} ${i}`, device_id: device }) });
+    if (res.status === 429) break;
+    assert.equal(res.status, 200, `setup message ${i}: ${await res.text()}`);
+  }
+  assert.equal(res.status, 429, 'the per-browser limit on new conversations is reached');
+  const { ctx, page } = await open('customer-limited', { allow: [/status of 429.*\/v1\/chat\/messages/] });
+  await ctx.addInitScript(([k, d]) => localStorage.setItem(k, d), [DEVICE_KEY, device]);
+  await page.goto(BASE + '/');
+  await page.getByTestId('hf-launcher').click();
+  let posts = 0;
+  page.on('request', (q) => { if (q.method() === 'POST' && new URL(q.url()).pathname === '/v1/chat/messages') posts++; });
+  await page.getByTestId('hf-input').fill(KO_FAQ);
+  const [limited] = await Promise.all([page.waitForResponse(isChatPost), page.getByTestId('hf-input').press('Enter')]);
+  assert.equal(limited.status(), 429);
+  assert.equal(JSON.parse(limited.request().postData()).device_id, device, 'the stored device_id is sent');
+  const msg = await waitFor(async () => { const x = await page.getByTestId('hf-error').innerText(); return /요청이 많아 잠시 쉬어 가요/.test(x) && x; }, 'polite message');
+  assert.doesNotMatch(msg, /429|HTTP|rate/i, `no raw error: ${msg}`);
+  await page.getByTestId('hf-retry').waitFor();
+  await page.waitForTimeout(3000);
+  assert.equal(posts, 1, 'a 429 is not retried behind the customer\'s back');
+});
+
+test('console pages the queue: "Load more" on a 390 px phone appends the next page', T, async () => {
+  const made = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${BASE}/v1/chat/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: KO_HUMAN, device_id: `pager-${Date.now()}-${i}` }) });
+    const j = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(j));
+    assert.equal(j.status, 'queued');
+    made.push(j.conversation_id);
+  }
+  const all = (await agentApi(TOKEN_A, 'GET', '/v1/agent/queue')).queued.map((x) => x.conversation_id);
+  assert.ok(all.length >= 3, `at least 3 waiting: ${all.length}`);
+  const { page } = await open('agent-a-pages', { viewport: PHONE, mobile: true, locale: 'en-US' });
+  const calls = [];
+  page.on('request', (q) => { const u = new URL(q.url()); if (u.pathname === '/v1/agent/queue') calls.push(u.searchParams); });
+  await signIn(page, TOKEN_A, '/console?page_size=2');
+  const rows = page.locator('#queue [data-testid="queue-item"]');
+  const more = page.getByTestId('queue-more');
+  await more.waitFor({ state: 'visible' });
+  assert.equal(await rows.count(), 2, 'a first page of 2');
+  assert.ok(calls.some((q) => q.get('limit') === '2' && !q.get('cursor')), 'asks for pages of 2');
+  assert.equal(await page.getByTestId('queue-count').innerText(), '2+', 'the count says there is more');
+  const box = await more.boundingBox();
+  assert.ok(box.height >= 44 && box.x >= 0 && box.x + box.width <= PHONE.width, `a thumb-sized button: ${JSON.stringify(box)}`);
+  await shot(page, 'console-phone-load-more');
+  for (let pages = 2; await more.isVisible(); pages++) {
+    assert.ok(pages < 200, 'load more ends');
+    await more.click();
+    const want = Math.min(2 * pages, all.length);
+    await waitFor(async () => (await rows.count()) >= want, `${want} rows after page ${pages}`);
+  }
+  assert.ok(calls.some((q) => q.get('limit') === '2' && q.get('cursor')), 'next pages are asked by cursor');
+  const shown = await rows.evaluateAll((els) => els.map((e) => e.dataset.conversationId));
+  assert.deepEqual(shown.slice().sort(), all.slice().sort(), 'every waiting conversation is listed once');
+  for (const id of made) assert.ok(shown.includes(id), `${id} listed`);
+  assert.equal(await page.getByTestId('queue-count').innerText(), String(all.length));
+  // the 3-second refresh keeps every opened page
+  await page.waitForTimeout(3500);
+  assert.equal(await rows.count(), all.length, 'the opened pages stay after a refresh');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= PHONE.width, `no sideways scrolling (scrollWidth ${width})`);
+  for (const id of made) {
+    await agentApi(TOKEN_A, 'POST', `/v1/agent/conversations/${id}/claim`);
+    await agentApi(TOKEN_A, 'POST', `/v1/agent/conversations/${id}/resolve`);
+  }
 });
 
 test('agent A resolves the Korean conversation; the customer sees it closed', T, async () => {

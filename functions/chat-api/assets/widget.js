@@ -41,6 +41,13 @@
     sms: '문자로 답변 받기', smsHint: '창을 닫아도 상담원 답변을 문자로 보내드려요.', phone: '휴대폰 번호',
     phonePh: '010-1234-5678', smsSend: '등록', smsOk: '{p}(으)로 문자 답변을 보내드릴게요.',
     smsBad: '전화번호 형식이 올바르지 않아요. 예: 010-1234-5678', smsErr: '번호를 등록하지 못했어요. {m}', cancel: '취소',
+    codeSent: '{p}(으)로 인증번호 6자리를 보냈어요. 문자로 받은 번호를 입력해 주세요.', codeLabel: '인증번호', codePh: '6자리 숫자',
+    codeGo: '확인', codeAgain: '인증번호 다시 받기', codeChange: '번호 바꾸기', codeResent: '새 인증번호를 보냈어요.',
+    codeFormat: '문자로 받은 숫자 6자리를 입력해 주세요.', codeWrong: '인증번호가 맞지 않아요. {n}번 더 시도할 수 있어요.',
+    codeWrong0: '인증번호가 맞지 않아요.', codeExpired: '인증번호가 만료되었어요. 새 인증번호를 받아 주세요.',
+    codeDead: '잘못 입력한 횟수가 너무 많아요. 새 인증번호를 받아 주세요.', codeNone: '보낸 인증번호가 없어요. 인증번호를 다시 받아 주세요.',
+    codeErr: '인증하지 못했어요. {m}',
+    slow: '요청이 많아 잠시 쉬어 가요. 잠시 후 다시 시도해 주세요.', slowFor: '요청이 많아 잠시 쉬어 가요. {t} 후에 다시 시도해 주세요.',
     withdraw: '연결 요청 취소',
     said: '{w}: {m}'
   } : {
@@ -59,6 +66,13 @@
     sms: 'Continue by SMS', smsHint: 'Leave your number and we will text you the reply.', phone: 'Mobile number',
     phonePh: '+1 555 123 4567', smsSend: 'Save', smsOk: 'We will text the reply to {p}.',
     smsBad: 'That does not look like a valid phone number.', smsErr: 'Could not save your number. {m}', cancel: 'Cancel',
+    codeSent: 'We texted a 6-digit code to {p}. Enter it here.', codeLabel: 'Code', codePh: '6 digits',
+    codeGo: 'Verify', codeAgain: 'Send a new code', codeChange: 'Change number', codeResent: 'We sent a new code.',
+    codeFormat: 'Enter the 6 digits from the text.', codeWrong: 'That code is not right. {n} tries left.',
+    codeWrong0: 'That code is not right.', codeExpired: 'That code has expired. Please get a new one.',
+    codeDead: 'Too many wrong tries. Please get a new code.', codeNone: 'No code has been sent yet. Please get a new one.',
+    codeErr: 'Could not verify the code. {m}',
+    slow: 'We are getting a lot of requests. Please wait a moment and try again.', slowFor: 'We are getting a lot of requests. Please try again in {t}.',
     withdraw: 'Cancel request',
     said: '{w}: {m}'
   };
@@ -67,7 +81,7 @@
   }
 
   /* ---------- state ---------- */
-  var S = load() || {};          // {cid, token, open, sms}
+  var S = load() || {};          // {cid, token, open, sms (masked, verified)}
   var status = null, queue = null, cursor = null;
   var msgs = {};                 // id -> {seq, el}
   var locals = [];               // optimistic customer messages: {cmid, text, el, state}
@@ -87,6 +101,18 @@
     return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
   }
 
+  // One random id per browser (not per API): first-message idempotency keys are scoped
+  // to it, so a guessed client_message_id never reaches someone else's conversation.
+  var DEVICE = (function () {
+    var k = 'handoff:device:v1', id = null;
+    try { id = localStorage.getItem(k); } catch (e) { /* private mode */ }
+    if (!id || !/^[A-Za-z0-9._:@-]{1,64}$/.test(id)) {
+      id = uuid();
+      try { localStorage.setItem(k, id); } catch (e) { /* kept for this page only */ }
+    }
+    return id;
+  })();
+
   /* ---------- DOM ---------- */
   var CSS = ':host{all:initial!important}' +
     '*{box-sizing:border-box}' +
@@ -105,7 +131,8 @@
     '.lk{background:none;border:0;padding:0;margin:4px 12px 0 0;color:inherit;font:inherit;font-weight:600;text-decoration:underline;cursor:pointer}' +
     '.f{margin-top:6px;display:flex;flex-wrap:wrap;gap:6px;align-items:center}.f label{width:100%;font-size:12px}' +
     '.f input{flex:1;min-width:0;font:inherit;padding:7px 9px;border:1px solid #b9bec8;border-radius:8px;background:#fff;color:#1d2330}' +
-    '.f .e{width:100%;color:#b42318;font-weight:600}' +
+    '.f .e{width:100%;color:#b42318;font-weight:600}.f .e:empty,.f .ok:empty{display:none}.f .ok{width:100%;color:#145a2c;font-weight:600}' +
+    '.f .code{flex:0 1 9em;letter-spacing:.3em;font-variant-numeric:tabular-nums}.f .code::placeholder{letter-spacing:normal}.f .lk{margin:2px 12px 0 0}' +
     '.m{flex:1;overflow-y:auto;padding:14px 12px;background:#f6f7f9;display:flex;flex-direction:column;gap:8px;overscroll-behavior:contain}' +
     '.g,.msg{max-width:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}' +
     '.g,.bot,.agent{align-self:flex-start;background:#fff;border:1px solid #e3e6ea;border-bottom-left-radius:4px}' +
@@ -122,7 +149,7 @@
     '.btn{font:inherit;font-weight:700;border:0;border-radius:10px;background:var(--c);color:#fff;padding:0 14px;height:40px;cursor:pointer;flex:none}' +
     '.btn:disabled{opacity:.5;cursor:default}.f .btn{height:34px}.f .sec{background:#fff;color:var(--c);border:1px solid var(--c)}' +
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
-    '@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.i textarea,.f input{font-size:16px}.p:not([hidden])~.l{display:none}.l{right:14px;bottom:14px}}' +
+    '@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.i textarea,.f input{font-size:16px}.f input,.f .btn{min-height:44px}.f .lk{padding:10px 0}.p:not([hidden])~.l{display:none}.l{right:14px;bottom:14px}}' +
     '@media (prefers-reduced-motion:no-preference){.p{animation:u .16s ease-out}@keyframes u{from{opacity:0;transform:translateY(8px)}}}';
 
   function el(tag, props, kids) {
@@ -323,7 +350,7 @@
       if (line) announce(line);
       lastLine = line;
     }
-    var key = (status === 'queued') + '|' + S.sms + '|' + smsOpen;
+    var key = smsShown() + '|' + S.sms + '|' + smsOpen + '|' + !!smsPhone;
     if (key !== lastKey) { lastKey = key; paintSms(); }
     if (stick) scrollEnd(); // the status line changes the list's height
   }
@@ -334,16 +361,34 @@
   }
 
   /* ---------- continue by SMS ---------- */
-  var smsOpen = false;
+  // Two steps: the number gets a 6-digit code, and only the code links it. smsPhone is
+  // the number a code went to; it stays in memory (a raw number never goes to storage).
+  var smsOpen = false, smsPhone = null;
+  function contactPath(tail) { return '/v1/chat/conversations/' + encodeURIComponent(S.cid) + '/contact' + (tail || ''); }
+  function smsShown() { return status === 'queued' || (smsOpen && status === 'assigned'); }
+  // E.164 as the server reads it: no country code means Korea
+  function e164(v) {
+    var d = String(v).replace(/[^\d+]/g, '');
+    if (d.indexOf('00') === 0) d = '+' + d.slice(2);
+    if (d.charAt(0) === '+') return '+' + d.slice(1).replace(/\D/g, '');
+    return '+82' + d.replace(/^0/, '');
+  }
+  var CC2 = /^(2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58])/;
+  function mask(v) {
+    var n = e164(v).slice(1), cc = /^[17]/.test(n) ? 1 : CC2.test(n) ? 2 : 3;
+    if (n.length < cc + 5) return '+' + n.slice(0, cc) + '****';
+    return '+' + n.slice(0, cc) + new Array(n.length - cc - 3).join('*') + n.slice(-4);
+  }
   function paintSms() {
     smsBox.textContent = '';
-    if (S.sms) { smsBox.appendChild(el('div', { 'data-testid': 'hf-sms-ok', text: t('smsOk', { p: S.sms }) })); return; }
-    if (status !== 'queued') return;
+    if (S.sms) { smsBox.appendChild(el('div', { 'data-testid': 'hf-sms-ok', tabindex: '-1', text: t('smsOk', { p: S.sms }) })); return; }
+    if (!smsShown()) return;
     if (!smsOpen) {
       smsBox.appendChild(el('button', { class: 'lk', type: 'button', 'data-testid': 'hf-sms', text: T.sms, onclick: function () { smsOpen = true; paintStatus(); var f = smsBox.querySelector('input'); if (f) f.focus(); } }));
       smsBox.appendChild(el('button', { class: 'lk', type: 'button', 'data-testid': 'hf-withdraw', text: T.withdraw, onclick: withdraw }));
       return;
     }
+    if (smsPhone) { paintCode(''); return; }
     var ph = el('input', { id: 'hf-phone', type: 'tel', inputmode: 'tel', autocomplete: 'tel', placeholder: T.phonePh, 'data-testid': 'hf-phone', 'aria-describedby': 'hf-sms-hint hf-sms-err' });
     var er = el('div', { class: 'e', id: 'hf-sms-err', role: 'alert', 'data-testid': 'hf-sms-error' });
     var go = el('button', { class: 'btn', type: 'submit', 'data-testid': 'hf-sms-send', text: T.smsSend });
@@ -352,16 +397,81 @@
       var v = ph.value.trim();
       if (!v) { er.textContent = T.smsBad; ph.focus(); return; }
       go.disabled = true; er.textContent = '';
-      req('POST', '/v1/chat/conversations/' + encodeURIComponent(S.cid) + '/contact', { phone: v }).then(function (r) {
+      req('POST', contactPath(), { phone: v }).then(function (r) {
         go.disabled = false;
-        if (r.ok) { S.sms = (r.data && r.data.phone) || v; smsOpen = false; save(); paintStatus(); announce(t('smsOk', { p: S.sms })); return; }
+        if (r.ok) {
+          smsPhone = v; paintStatus();
+          var c = smsBox.querySelector('input'); if (c) c.focus();
+          announce(t('codeSent', { p: mask(v) }));
+          return;
+        }
         var code = r.data && r.data.error && r.data.error.code;
-        er.textContent = code === 'invalid_phone' ? T.smsBad : t('smsErr', { m: errMsg(r) });
+        er.textContent = code === 'invalid_phone' ? T.smsBad : r.status === 429 ? errMsg(r) : t('smsErr', { m: errMsg(r) });
         ph.setAttribute('aria-invalid', 'true'); ph.focus();
       }, function () { go.disabled = false; er.textContent = t('smsErr', { m: T.errNet }); });
     } }, [
       el('label', { for: 'hf-phone', id: 'hf-sms-hint', text: T.smsHint }), ph, go,
       el('button', { class: 'btn sec', type: 'button', text: T.cancel, onclick: function () { smsOpen = false; paintStatus(); } }), er
+    ]);
+    smsBox.appendChild(f);
+  }
+  function codeError(r) {
+    var e = (r.data && r.data.error) || {};
+    if (r.status === 429) return errMsg(r);
+    if (e.code === 'code_invalid') {
+      var n = parseInt(e.attempts_left, 10);
+      return n > 0 ? t('codeWrong', { n: n }) : n === 0 ? T.codeDead : T.codeWrong0;
+    }
+    if (e.code === 'code_expired') return T.codeExpired;
+    if (e.code === 'code_dead') return T.codeDead;
+    if (e.code === 'no_code_sent') return T.codeNone;
+    if (e.code === 'invalid_code') return T.codeFormat;
+    return t('codeErr', { m: errMsg(r) });
+  }
+  function paintCode(note) {
+    smsBox.textContent = '';
+    var masked = mask(smsPhone);
+    var inp = el('input', { id: 'hf-code', class: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]*', placeholder: T.codePh, enterkeyhint: 'done', 'aria-label': T.codeLabel, 'data-testid': 'hf-code', 'aria-describedby': 'hf-code-hint hf-code-err' });
+    var er = el('div', { class: 'e', id: 'hf-code-err', role: 'alert', 'data-testid': 'hf-code-error' });
+    var info = el('div', { class: 'ok', role: 'status', 'data-testid': 'hf-code-info', text: note });
+    var go = el('button', { class: 'btn', type: 'submit', 'data-testid': 'hf-code-send', text: T.codeGo });
+    var again = el('button', { class: 'lk', type: 'button', 'data-testid': 'hf-code-resend', text: T.codeAgain });
+    var change = el('button', { class: 'lk', type: 'button', 'data-testid': 'hf-code-change', text: T.codeChange, onclick: function () {
+      smsPhone = null; paintStatus(); var p = smsBox.querySelector('input'); if (p) p.focus();
+    } });
+    function busy(b) { go.disabled = b; again.disabled = b; }
+    function bad(s) { er.textContent = s; info.textContent = ''; inp.setAttribute('aria-invalid', 'true'); inp.focus(); }
+    // digits only, whatever the keyboard or a paste gives ("123 456", full-width digits)
+    inp.addEventListener('input', function () {
+      var d = (inp.value.normalize ? inp.value.normalize('NFKC') : inp.value).replace(/\D/g, '').slice(0, 6);
+      if (d !== inp.value) inp.value = d;
+    });
+    again.addEventListener('click', function () {
+      busy(true); er.textContent = ''; info.textContent = '';
+      req('POST', contactPath(), { phone: smsPhone }).then(function (r) {
+        busy(false);
+        if (r.ok) { inp.value = ''; inp.removeAttribute('aria-invalid'); info.textContent = T.codeResent; inp.focus(); return; }
+        bad(r.status === 429 ? errMsg(r) : t('smsErr', { m: errMsg(r) }));
+      }, function () { busy(false); bad(t('smsErr', { m: T.errNet })); });
+    });
+    var f = el('form', { class: 'f', onsubmit: function (e) {
+      e.preventDefault();
+      var code = inp.value;
+      if (!/^\d{6}$/.test(code)) { bad(T.codeFormat); return; }
+      busy(true); er.textContent = '';
+      req('POST', contactPath('/verify'), { code: code }).then(function (r) {
+        busy(false);
+        if (r.ok) {
+          S.sms = masked; smsPhone = null; smsOpen = false; save(); paintStatus();
+          var ok = smsBox.querySelector('[data-testid="hf-sms-ok"]'); if (ok) ok.focus();
+          announce(t('smsOk', { p: masked }));
+          return;
+        }
+        bad(codeError(r)); inp.select();
+      }, function () { busy(false); bad(t('codeErr', { m: T.errNet })); });
+    } }, [
+      el('label', { for: 'hf-code', id: 'hf-code-hint', 'data-testid': 'hf-code-hint', text: t('codeSent', { p: masked }) }), inp, go, er, info,
+      el('div', {}, [again, change])
     ]);
     smsBox.appendChild(f);
   }
@@ -387,11 +497,16 @@
         clearTimeout(timer);
         return res.text().then(function (txt) {
           var j = null; try { j = txt ? JSON.parse(txt) : null; } catch (e) { /* not JSON */ }
-          return { ok: res.ok, status: res.status, data: j };
+          // Retry-After is readable same-origin only (CORS does not expose it); 0 = unknown
+          return { ok: res.ok, status: res.status, data: j, retry: parseInt(res.headers.get('Retry-After'), 10) || 0 };
         });
       }, function (e) { clearTimeout(timer); throw e; });
   }
-  function errMsg(r) { return (r.data && r.data.error && r.data.error.message) || ('HTTP ' + r.status); }
+  function errMsg(r) {
+    // a limit is not the customer's fault: say so kindly, never "HTTP 429"
+    if (r.status === 429) return r.retry >= 60 ? t('slowFor', { t: dur(r.retry) }) : T.slow;
+    return (r.data && r.data.error && r.data.error.message) || ('HTTP ' + r.status);
+  }
 
   /* ---------- sending ---------- */
   function submit() {
@@ -414,14 +529,14 @@
     sending = true;
     var item = outbox[0];
     item.tries++;
-    var payload = { text: item.text, client_message_id: item.cmid };
+    var payload = { text: item.text, client_message_id: item.cmid, device_id: DEVICE };
     if (S.cid) payload.conversation_id = S.cid;
     req('POST', '/v1/chat/messages', payload).then(function (r) {
       if (r.ok && r.data) {
         var d = r.data;
         if (d.conversation_id && d.conversation_id !== S.cid) {
           // a new conversation (first message, or the server started over): earlier bubbles stay on top
-          if (S.cid) { for (var k in msgs) msgs[k].el.__seq = -1; msgs = {}; delete S.sms; smsOpen = false; }
+          if (S.cid) { for (var k in msgs) msgs[k].el.__seq = -1; msgs = {}; delete S.sms; smsOpen = false; smsPhone = null; }
           S.cid = d.conversation_id; cursor = null;
         }
         if (d.token) S.token = d.token;
@@ -431,7 +546,10 @@
         setStatus(d.status, d.queue);
         addMessages(d.replies);
         done(item); idleDelay = 4000; schedule(0);
-      } else if (r.status >= 500 || r.status === 429 || r.status === 408) {
+      } else if (r.status === 429) {
+        // over a limit: retrying now only hits it again; the Retry button stays
+        fail(item, errMsg(r), true);
+      } else if (r.status >= 500 || r.status === 408) {
         retry(item, errMsg(r));
       } else {
         fail(item, errMsg(r));
@@ -449,7 +567,7 @@
     }
     fail(item, why);
   }
-  function fail(item, why) {
+  function fail(item, why, plain) {
     // a failed send stays in place with a Retry button that reuses the same client_message_id
     item.state = 'failed';
     item.el.classList.remove('pending'); item.el.classList.add('failed');
@@ -460,7 +578,7 @@
       meta.textContent = T.sending; showErr('');
       outbox.push(item); pump();
     } }));
-    showErr(t('err', { m: why }));
+    showErr(plain ? why : t('err', { m: why }));
     outbox.shift(); sending = false; pump();
   }
 
@@ -507,7 +625,7 @@
   function reset() {
     forget();
     for (var id in msgs) msgs[id].el.remove();
-    msgs = {}; locals = []; lastLine = ''; smsOpen = false;
+    msgs = {}; locals = []; lastLine = ''; smsOpen = false; smsPhone = null;
     input.focus();
   }
 
