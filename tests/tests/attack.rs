@@ -5,129 +5,16 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use handoff_core::auth::{AgentClaims, AgentTokens, ACCESS_TOKEN_USE, LOCAL_ISSUER};
-use handoff_http::cors::AllowedOrigins;
-use handoff_local::{build_app, serve_with, Limits, ServeOptions};
-use handoff_sqlite::SqliteStore;
+use handoff_core::auth::{ACCESS_TOKEN_USE, LOCAL_ISSUER};
+use handoff_local::Limits;
 
-struct TestApp {
-    base: String,
-    addr: std::net::SocketAddr,
-    client: reqwest::Client,
-    data: PathBuf,
-    tokens: AgentTokens,
-}
+mod common;
 
-async fn spawn(limits: Limits, origins: Option<&str>) -> TestApp {
-    let data =
-        std::env::temp_dir().join(format!("handoff-attack-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&data).unwrap();
-    let store = Arc::new(SqliteStore::open(data.join("handoff.db")).unwrap());
-    let opts = ServeOptions {
-        data: data.clone(),
-        faqs: None,
-    };
-    let mut app = build_app(&opts, store).unwrap();
-    if let Some(list) = origins {
-        app.chat.origins = AllowedOrigins::parse(Some(list));
-    }
-    let tokens = app.agent_tokens.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = serve_with(listener, Arc::new(app), limits).await.unwrap();
-    TestApp {
-        base: format!("http://{addr}"),
-        addr,
-        client: reqwest::Client::new(),
-        data,
-        tokens,
-    }
-}
-
-async fn spawn_app() -> TestApp {
-    spawn(Limits::default(), None).await
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-impl TestApp {
-    fn jwt(&self, groups: &[&str], iss: &str, token_use: &str) -> String {
-        self.tokens.sign(&AgentClaims {
-            sub: "agent-a".into(),
-            groups: groups.iter().map(|g| g.to_string()).collect(),
-            name: None,
-            iat: now(),
-            exp: now() + 600,
-            iss: iss.into(),
-            token_use: token_use.into(),
-        })
-    }
-    fn agent_token(&self) -> String {
-        self.jwt(&["agents"], LOCAL_ISSUER, ACCESS_TOKEN_USE)
-    }
-    /// A conversation waiting for a person: (id, customer token).
-    async fn queued_conversation(&self) -> (String, String) {
-        let r: Value = self
-            .client
-            .post(format!("{}/v1/chat/messages", self.base))
-            .json(&json!({"text": "상담원 연결해 주세요"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(r["status"], "queued", "{r}");
-        (
-            r["conversation_id"].as_str().unwrap().to_string(),
-            r["token"].as_str().unwrap().to_string(),
-        )
-    }
-    async fn post_raw(
-        &self,
-        path: &str,
-        content_type: Option<&str>,
-        body: &str,
-        bearer: Option<&str>,
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .body(body.to_string());
-        if let Some(ct) = content_type {
-            req = req.header("content-type", ct);
-        }
-        if let Some(t) = bearer {
-            req = req.bearer_auth(t);
-        }
-        let r = req.send().await.unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
-    }
-    async fn queue_len(&self) -> usize {
-        let r: Value = self
-            .client
-            .get(format!("{}/v1/agent/queue", self.base))
-            .bearer_auth(self.agent_token())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["queued"].as_array().map_or(0, Vec::len)
-    }
-}
+use common::*;
 
 // ---------------------------------------------------------------- headers and CORS
 

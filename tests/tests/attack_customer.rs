@@ -3,124 +3,12 @@
 //! `client_message_id`, flooding the queue and the agents' phones. Each failed
 //! before the fix (the thread joined, the conversation leaked, 100 alerts went out).
 
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use handoff_local::{build_app, serve, ServeOptions};
-use handoff_sqlite::SqliteStore;
+mod common;
 
-struct App {
-    base: String,
-    client: reqwest::Client,
-    data: PathBuf,
-    tokens: handoff_core::auth::AgentTokens,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data);
-    }
-}
-
-async fn spawn_app() -> App {
-    let data =
-        std::env::temp_dir().join(format!("handoff-attack-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&data).unwrap();
-    let store = Arc::new(SqliteStore::open(data.join("handoff.db")).unwrap());
-    let opts = ServeOptions {
-        data: data.clone(),
-        faqs: None,
-    };
-    let app = Arc::new(build_app(&opts, store).unwrap());
-    let tokens = app.agent_tokens.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = serve(listener, app).await.unwrap();
-    App {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
-        data,
-        tokens,
-    }
-}
-
-impl App {
-    fn agent_token(&self, id: &str, supervisor: bool) -> String {
-        let now = jiff::Timestamp::now().as_second();
-        let id = handoff_core::ids::AgentId::parse(id).unwrap();
-        self.tokens.issue(&id, supervisor, now, 3600)
-    }
-
-    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        body: Value,
-        token: Option<&str>,
-    ) -> (StatusCode, Value, Option<String>) {
-        let mut req = self.client.post(format!("{}{path}", self.base)).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let r = req.send().await.unwrap();
-        let retry = r
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        (r.status(), r.json().await.unwrap_or(Value::Null), retry)
-    }
-
-    /// What the outbox delivered so far (texts and alerts), after it has settled.
-    async fn deliveries(&self, at_least: usize) -> Vec<Value> {
-        let mut lines = Vec::new();
-        for _ in 0..50 {
-            let text =
-                std::fs::read_to_string(self.data.join("deliveries.jsonl")).unwrap_or_default();
-            lines = text
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect();
-            if lines.len() >= at_least {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        // One more dispatcher tick, so nothing still on its way is missed.
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        let text = std::fs::read_to_string(self.data.join("deliveries.jsonl")).unwrap_or_default();
-        let all: Vec<Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        if all.len() > lines.len() {
-            all
-        } else {
-            lines
-        }
-    }
-
-    fn texts_to(deliveries: &[Value], phone: &str) -> Vec<String> {
-        deliveries
-            .iter()
-            .filter(|d| d["item"]["kind"] == "customer_sms" && d["item"]["to"] == phone)
-            .map(|d| d["item"]["text"].as_str().unwrap_or("").to_string())
-            .collect()
-    }
-}
+use common::*;
 
 fn code_in(text: &str) -> String {
     text.split(|c: char| !c.is_ascii_digit())
@@ -154,7 +42,7 @@ async fn another_persons_phone_cannot_be_linked_without_its_code() {
     // Wrong guesses are refused with a JSON error, and the code dies after five.
     let verify = format!("{contact}/verify");
     let delivered = app.deliveries(1).await;
-    let texts = App::texts_to(&delivered, "+821055509999");
+    let texts = texts_to(&delivered, "+821055509999");
     assert_eq!(texts.len(), 1, "only the code went to the phone: {texts:?}");
     let real = code_in(&texts[0]);
     let wrong = if real == "000000" { "000001" } else { "000000" };
@@ -185,7 +73,7 @@ async fn another_persons_phone_cannot_be_linked_without_its_code() {
         .await;
     assert_eq!(s, 202);
     let delivered = app.deliveries(2).await;
-    let texts = App::texts_to(&delivered, "+821055509999");
+    let texts = texts_to(&delivered, "+821055509999");
     assert_eq!(texts.len(), 2, "{texts:?}");
     let (s, r, _) = app
         .post(&verify, json!({"code": code_in(&texts[1])}), Some(&token))
@@ -334,8 +222,8 @@ async fn only_a_supervisor_dismisses_junk_and_the_queue_pages_past_it() {
         assert_eq!(s, 200, "{r}");
         ids.push(r["conversation_id"].as_str().unwrap().to_string());
     }
-    let agent = app.agent_token("agent-a", false);
-    let supervisor = app.agent_token("sup-a", true);
+    let agent = app.token_of("agent-a", false);
+    let supervisor = app.token_of("sup-a", true);
     // Two at a time: every queued conversation is reachable through the cursor.
     let mut seen = Vec::new();
     let mut path = "/v1/agent/queue?limit=2".to_string();

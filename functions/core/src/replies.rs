@@ -257,4 +257,3 @@ mod tests {
         assert!(queued_open(1, 0, Lang::Ko).contains("약 1분"));
     }
 }
-
