@@ -660,7 +660,7 @@ test('console: a bad token is refused, a stale stored one leads back to sign-in,
   await waitFor(async () => /not valid/.test(await page.getByTestId('console-notice').innerText()), 'bad-token notice');
   assert.ok(await page.getByTestId('console-token').isVisible(), 'still on the sign-in form');
 
-  await ctx.addInitScript(() => localStorage.setItem('handoff:console:token', 'stale.jwt.value'));
+  await ctx.addInitScript(() => sessionStorage.setItem('handoff:console:token', 'stale.jwt.value'));
   await page.goto(BASE + '/console');
   await page.getByTestId('console-token').waitFor({ state: 'visible' });
   await page.getByTestId('console-notice').waitFor({ state: 'visible' });
@@ -672,7 +672,7 @@ test('console: a bad token is refused, a stale stored one leads back to sign-in,
   await waitFor(async () => (await fresh.page.getByTestId('console-me').innerText()).includes(S.agentA), 'still signed in after reload');
   await fresh.page.getByTestId('console-signout').click();
   await fresh.page.getByTestId('console-token').waitFor({ state: 'visible' });
-  assert.equal(await fresh.page.evaluate(() => localStorage.getItem('handoff:console:token')), null, 'sign-out forgets the token');
+  assert.equal(await fresh.page.evaluate(() => sessionStorage.getItem('handoff:console:token')), null, 'sign-out forgets the token');
 });
 
 test('console lists high priority first with a red badge', T, async () => {

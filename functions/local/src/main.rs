@@ -71,8 +71,8 @@ enum Command {
         supervisor: bool,
         #[arg(long, default_value = ".handoff")]
         data: PathBuf,
-        /// Lifetime in hours.
-        #[arg(long, default_value_t = 12)]
+        /// Lifetime in hours (a shift; the console keeps it only for the tab's session).
+        #[arg(long, default_value_t = 8)]
         hours: i64,
     },
 }
