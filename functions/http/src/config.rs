@@ -616,3 +616,180 @@ mod tests {
         assert_eq!(err, "HANDOFF_TOKEN_SECRET: access denied");
     }
 }
+
+/// The SAM template against this configuration and the route table: every variable a
+/// function requires is set for it, secrets only by ARN and only where read, and every
+/// route reaches its function through an API Gateway route.
+#[cfg(test)]
+mod template {
+    use super::Function;
+    use crate::routes::{self, ROUTES};
+
+    const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
+
+    /// The lines of a top-level section (`Globals:`) or of a resource (`  Name:`).
+    fn block(header: &str) -> Vec<&'static str> {
+        let indent = header.len() - header.trim_start().len();
+        let mut lines = TEMPLATE.lines().skip_while(|l| *l != header);
+        assert!(lines.next().is_some(), "{header:?} is not in the template");
+        lines
+            .take_while(|l| {
+                let own = l.len() - l.trim_start().len();
+                l.trim().is_empty() || l.trim_start().starts_with('#') || own > indent
+            })
+            .collect()
+    }
+
+    fn resource(f: Function) -> Vec<&'static str> {
+        block(match f {
+            Function::ChatApi => "  ChatApiFunction:",
+            Function::AgentApi => "  AgentApiFunction:",
+            Function::SmsInbound => "  SmsInboundFunction:",
+            Function::AlertDispatcher => "  AlertDispatcherFunction:",
+        })
+    }
+
+    /// Whether `lines` set the variable `name` (a `NAME: value` line).
+    fn sets(lines: &[&str], name: &str) -> bool {
+        lines
+            .iter()
+            .any(|l| l.trim_start().starts_with(&format!("{name}:")))
+    }
+
+    /// The `(method, path)` of each API Gateway event in `lines`, in flow style
+    /// (`{ ApiId: …, Method: GET, Path: / }`) or one key a line.
+    fn http_events(lines: &[&str]) -> Vec<(String, String)> {
+        // A quoted value up to its closing quote (paths with `{id}` are quoted), else
+        // up to the end of the flow item.
+        let value = |l: &str, key: &str| {
+            l.split_once(key).map(|(_, rest)| {
+                let rest = rest.trim_start();
+                match rest.strip_prefix('"') {
+                    Some(quoted) => quoted.split('"').next(),
+                    None => rest.split([',', ' ', '}']).next(),
+                }
+                .unwrap_or("")
+                .to_string()
+            })
+        };
+        let mut events = Vec::new();
+        let mut method = None;
+        for l in lines {
+            if let Some(m) = value(l, "Method:") {
+                method = Some(m);
+            }
+            if let (Some(p), Some(m)) = (value(l, "Path:"), method.as_ref()) {
+                events.push((m.clone(), p));
+                method = None;
+            }
+        }
+        events
+    }
+
+    /// A template path serves `path` when each segment is equal or a `{parameter}`.
+    fn serves(template: &str, path: &str) -> bool {
+        let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
+        t.len() == p.len()
+            && t.iter()
+                .zip(&p)
+                .all(|(t, p)| t == p || (t.starts_with('{') && !t.ends_with("+}")))
+    }
+
+    const ALL: [Function; 4] = [
+        Function::ChatApi,
+        Function::AgentApi,
+        Function::SmsInbound,
+        Function::AlertDispatcher,
+    ];
+
+    #[test]
+    fn every_required_variable_is_set_and_secrets_only_by_arn() {
+        let globals = block("Globals:");
+        for f in ALL {
+            let own = resource(f);
+            for name in f.required() {
+                assert!(
+                    sets(&globals, name) || sets(&own, name),
+                    "{}: {name} is required but the template does not set it",
+                    f.name()
+                );
+            }
+            for name in f.secrets() {
+                assert!(
+                    sets(&own, &format!("{name}_ARN")),
+                    "{}: {name}_ARN",
+                    f.name()
+                );
+            }
+            for name in ["HANDOFF_TOKEN_SECRET", "TWILIO_AUTH_TOKEN"] {
+                assert!(
+                    !sets(&globals, name) && !sets(&own, name),
+                    "{}: the secret {name} is in the environment as a value",
+                    f.name()
+                );
+                assert_eq!(
+                    sets(&own, &format!("{name}_ARN")),
+                    f.secrets().contains(&name),
+                    "{}: {name}_ARN only where the secret is read",
+                    f.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_variables_the_code_reads_are_the_ones_the_template_sets() {
+        let chat = resource(Function::ChatApi);
+        for name in [
+            crate::cors::AllowedOrigins::VAR,
+            "HANDOFF_RATE_LIMITS",
+            "HANDOFF_MODEL_DIR",
+        ] {
+            assert!(sets(&chat, name), "chat-api: {name}");
+        }
+        assert!(!TEMPLATE.contains("HANDOFF_WIDGET_ORIGINS"), "renamed");
+        assert!(sets(&resource(Function::AgentApi), "HANDOFF_JWT_ISSUER"));
+        assert!(sets(&resource(Function::SmsInbound), "HANDOFF_MODEL_DIR"));
+        let dispatcher = resource(Function::AlertDispatcher);
+        assert!(sets(&dispatcher, "HANDOFF_ALERT_COALESCE"));
+        // One queue name for the functions that queue and the one that alerts.
+        assert!(sets(&block("Globals:"), "HANDOFF_QUEUE"));
+    }
+
+    #[test]
+    fn every_route_reaches_its_function() {
+        let chat = http_events(&resource(Function::ChatApi));
+        let agent = http_events(&resource(Function::AgentApi));
+        assert!(chat.len() >= 10 && agent.len() >= 5, "{chat:?} {agent:?}");
+        for r in ROUTES {
+            let (mine, theirs) = match r.function {
+                routes::Function::Chat => (&chat, &agent),
+                routes::Function::Agent => (&agent, &chat),
+            };
+            let reaches = |events: &[(String, String)]| {
+                events
+                    .iter()
+                    .any(|(m, p)| m == r.method && serves(p, r.path))
+            };
+            assert!(
+                reaches(mine),
+                "{} {} has no API Gateway route to its function",
+                r.method,
+                r.path
+            );
+            assert!(
+                !reaches(theirs),
+                "{} {} also goes to the other function",
+                r.method,
+                r.path
+            );
+        }
+        // And no API Gateway route leads nowhere (the preflight is chat-api's own).
+        for (m, p) in chat.iter().chain(&agent) {
+            assert!(
+                m == "OPTIONS" || ROUTES.iter().any(|r| r.method == m && serves(p, r.path)),
+                "{m} {p} is routed but no handler answers it"
+            );
+        }
+    }
+}
