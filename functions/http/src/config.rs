@@ -504,7 +504,7 @@ mod tests {
         let c = Config::for_function(Function::ChatApi, &env, &secrets).unwrap();
         assert!(c.conversation_tokens.is_some());
         assert_eq!(c.twilio_auth_token.as_deref(), Some("twilio-token-value"));
-        // The value read wins over a stale plain variable, and a short key is refused.
+        // A short key is refused, naming the secret.
         let short = Secrets::none().with("HANDOFF_TOKEN_SECRET", "short");
         let err = Config::for_function(Function::ChatApi, &env, &short)
             .err()
