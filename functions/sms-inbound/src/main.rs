@@ -7,7 +7,7 @@ use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 
 use handoff_dynamodb::DynamoStore;
-use handoff_http::config::{Config, ProcessEnv};
+use handoff_http::config::{Config, ProcessEnv, Secrets};
 use handoff_http::Function;
 
 #[tokio::main]
@@ -17,7 +17,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tracing::error!(error = %e, "sms-inbound is misconfigured");
         format!("sms-inbound is misconfigured: {e}")
     };
-    let config = Config::for_function(Function::SmsInbound, &ProcessEnv).map_err(misconfigured)?;
+    // No secret: SMS customers get no conversation token.
+    let config = Config::for_function(Function::SmsInbound, &ProcessEnv, &Secrets::none())
+        .map_err(misconfigured)?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::from_conf(&sdk, config.table().map_err(misconfigured)?)
         .with_retention_days(config.retention_days);
