@@ -277,6 +277,6 @@ impl ChatApi {
                 config.twilio_auth_token.clone(),
                 config.public_base_url.clone(),
             ))
-            .with_origins(AllowedOrigins::from_env()))
+            .with_origins(config.allowed_origins.clone()))
     }
 }

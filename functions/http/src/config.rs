@@ -177,6 +177,8 @@ pub struct Config {
     /// The issuer agents' tokens must come from (`HANDOFF_JWT_ISSUER`; agent-api checks
     /// it as well as API Gateway's authorizer).
     pub jwt_issuer: Option<String>,
+    /// Origins of the pages that embed the widget (`HANDOFF_ALLOWED_ORIGINS`).
+    pub allowed_origins: crate::cors::AllowedOrigins,
 }
 
 /// A source of variables: the process environment, or a map in tests.
@@ -392,6 +394,9 @@ impl Config {
             twilio_auth_token: vars.get("TWILIO_AUTH_TOKEN"),
             public_base_url,
             jwt_issuer: optional(vars, "HANDOFF_JWT_ISSUER"),
+            allowed_origins: crate::cors::AllowedOrigins::parse(
+                optional(vars, crate::cors::AllowedOrigins::VAR).as_deref(),
+            ),
         })
     }
 }

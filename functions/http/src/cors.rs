@@ -31,10 +31,6 @@ impl AllowedOrigins {
         }
     }
 
-    pub fn from_env() -> Self {
-        Self::parse(std::env::var(Self::VAR).ok().as_deref())
-    }
-
     /// The CORS headers for a request from `origin`: none for an origin not listed.
     pub fn apply(&self, origin: Option<&str>, mut r: Response) -> Response {
         let allow = match self {
