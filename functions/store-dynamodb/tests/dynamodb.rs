@@ -565,3 +565,78 @@ async fn a_commit_over_the_transaction_limit_is_refused_for_good() {
         "nothing written"
     );
 }
+
+/// What the abuse limits and phone verification cost in DynamoDB requests (moto
+/// counts them as DynamoDB would bill them).
+#[tokio::test]
+async fn request_budget_of_limits_and_verification() {
+    use handoff_core::auth::{ConversationTokens, Secret};
+    use handoff_core::limits::RateLimits;
+    use handoff_core::service::Sender;
+    use handoff_core::sms::{Country, PhoneNumber};
+    use handoff_core::verification::PhoneCode;
+
+    let (store, _) = testing::store().await;
+    let store = Arc::new(store);
+    let catalog = handoff_core::faq::FaqCatalog::from_json(testing::CATALOG).expect("catalog");
+    let index = handoff_core::faq::FaqIndex::build(&catalog);
+    let mut settings = testing::settings();
+    settings.rate_limits = RateLimits::default();
+    let service = handoff_core::HandoffService::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(catalog),
+        Arc::new(index),
+        settings,
+    );
+    let codes =
+        ConversationTokens::new(Secret::new(b"budget-secret-0123456789".to_vec()).expect("s"))
+            .phone_codes();
+    let mut first = common::web(None, "상담원 연결해 주세요", "lim-1");
+    first.sender = Sender {
+        ip: Some("203.0.113.9".into()),
+        device: Some(handoff_core::ids::DeviceId::parse("budget-device").expect("d")),
+    };
+    store.reset_request_counts();
+    let r = service.receive(first).await.expect("first");
+    assert_eq!(r.conversation.status, Status::Queued);
+    let first_handoff = store.request_counts();
+
+    let phone = PhoneNumber::parse("010-5550-1212", Country::KR).expect("phone");
+    store.reset_request_counts();
+    service
+        .request_phone_code(&r.conversation.id, phone, &codes, Some("203.0.113.9"))
+        .await
+        .expect("code");
+    let code_request = store.request_counts();
+
+    store.reset_request_counts();
+    let wrong = PhoneCode::parse("000000").expect("c");
+    let _ = service
+        .verify_phone(&r.conversation.id, &wrong, &codes)
+        .await;
+    let wrong_code = store.request_counts();
+
+    println!("DynamoDB requests with abuse limits on (moto):");
+    println!("  first web message, handed off:      {first_handoff}");
+    println!("  phone code requested:               {code_request}");
+    println!("  a wrong code:                       {wrong_code}");
+    // The idempotency pre-check and the queue read, 4 counters, 1 commit.
+    assert_eq!(first_handoff.get("UpdateItem"), 4, "{first_handoff}");
+    assert_eq!(
+        first_handoff.get("TransactWriteItems"),
+        1,
+        "{first_handoff}"
+    );
+    assert_eq!(
+        code_request.get("TransactWriteItems"),
+        1,
+        "one commit: {code_request}"
+    );
+    assert_eq!(
+        code_request.get("UpdateItem"),
+        2,
+        "ip and phone counters: {code_request}"
+    );
+    assert_eq!(wrong_code.writes(), 1, "the try is counted: {wrong_code}");
+}
