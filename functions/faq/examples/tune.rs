@@ -51,10 +51,11 @@ fn set_param(p: &mut Params, kv: &str) {
         "margin_min" => p.margin_min = f(),
         "unsure_min" => p.unsure_min = f(),
         "calib_wrong" => p.calib_wrong = f(),
+        "answer_weight" => p.answer_weight = f(),
         "calib_folds" => p.calib_folds = f() as usize,
         "calib_full_max" => p.calib_full_max = f() as usize,
         "calib_margin_max" => p.calib_margin_max = f(),
-        "calib_min_held" => p.calib_min_held = f() as usize,
+        "calib_out_share" => p.calib_out_share = f(),
         g if g.starts_with("g") => {
             let i: usize = g[1..].parse().expect("g0..g6");
             p.group_weight[i] = f();
