@@ -39,7 +39,7 @@ pub fn triage(text: &str, conversation: Option<&Conversation>, index: &FaqIndex)
     if conversation.is_some_and(|c| c.status.with_person()) {
         return Triage::ForPerson;
     }
-    if let Some(t) = signal_triage(text).map(|(t, _)| t) {
+    if let Some(t) = signal_triage(text, index).map(|(t, _)| t) {
         return t;
     }
     faq_triage(index.decide(text), conversation)
@@ -61,7 +61,7 @@ pub fn triage_traced(
         ranked: explanation.ranked.clone(),
         faq: None,
     };
-    if let Some((t, hit)) = signal_triage(text) {
+    if let Some((t, hit)) = signal_triage(text, index) {
         trace.signal = Some(hit);
         return (t, trace);
     }
@@ -71,9 +71,10 @@ pub fn triage_traced(
 }
 
 /// Urgency first (it decides the priority even when the customer also asked for
-/// a person), then a request for a person.
-fn signal_triage(text: &str) -> Option<(Triage, Hit)> {
-    let (urgency, hit) = signals::detect(text)?;
+/// a person), then a request for a person; by words, then by meaning (with an
+/// encoder: closer to the built-in bank than to any FAQ example).
+fn signal_triage(text: &str, index: &FaqIndex) -> Option<(Triage, Hit)> {
+    let (urgency, hit) = signals::detect(text).or_else(|| index.meaning_signal(text))?;
     let reason = urgency.map_or(HandoffReason::CustomerAsked, HandoffReason::from_urgency);
     Some((Triage::Handoff { reason }, hit))
 }

@@ -25,7 +25,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn triage_once(index: &FaqIndex, text: &str) -> bool {
-    if signals::detect(text).is_some() {
+    if signals::detect(text).is_some() || index.meaning_signal(text).is_some() {
         return true;
     }
     matches!(index.decide(text), handoff_faq::FaqDecision::Answer { .. })

@@ -81,6 +81,10 @@ impl FaqIndex {
         let run_folds = if n_ex > p.calib_full_max { 1 } else { k };
         let mut sub_params = p.clone();
         sub_params.calib_wrong = 0.0;
+        let sem = self
+            .semantic
+            .as_ref()
+            .map(|s| (s.encoder().clone(), s.cache().clone()));
         let mut pos: Vec<Scored> = Vec::new();
         let mut neg: Vec<Scored> = Vec::new();
 
@@ -106,7 +110,7 @@ impl FaqIndex {
             if held.is_empty() {
                 continue;
             }
-            let sub = FaqIndex::build_model(&train, sub_params.clone());
+            let sub = FaqIndex::build_model(&train, sub_params.clone(), sem.clone());
             for (ci, q) in &held {
                 if let Some(scores) = sub.scores(q) {
                     let (b, s1, s2) = top_two(&scores);
@@ -135,7 +139,7 @@ impl FaqIndex {
                 }
                 train.faqs = kept;
                 let held = sample(held, MAX_HELD / run_folds);
-                let sub = FaqIndex::build_model(&train, sub_params.clone());
+                let sub = FaqIndex::build_model(&train, sub_params.clone(), sem.clone());
                 for q in &held {
                     if let Some(scores) = sub.scores(q) {
                         let (_, s1, s2) = top_two(&scores);

@@ -40,6 +40,8 @@ pub struct Explanation {
     /// The top FAQ's example closest to the message, and its similarity.
     pub nearest_example: Option<String>,
     pub nearest_similarity: f32,
+    /// The top FAQ's example closest in meaning (with an encoder).
+    pub encoder_nearest_example: Option<String>,
     /// Thresholds in force.
     pub answer_min: f32,
     pub answer_margin: f32,
@@ -53,6 +55,10 @@ struct Detail {
     lr: Vec<f32>,
     /// per FAQ: (example, similarity) of its nearest example
     nearest: Vec<Option<(usize, f32)>>,
+    /// per FAQ: the encoder's share, its nearest example and best similarity
+    enc: Vec<f32>,
+    enc_nearest: Vec<Option<usize>>,
+    enc_sim: Vec<f32>,
 }
 
 /// Model and threshold settings. [`Params::default`] is what the product uses;
@@ -85,6 +91,17 @@ pub struct Params {
     /// Below this the message matches nothing (NoMatch); between it and the
     /// answer thresholds the decision is Unsure.
     pub unsure_min: f32,
+    /// Share of the sentence encoder in the combined score (0..1; used only
+    /// when the index has an encoder).
+    pub w_enc: f32,
+    /// Within the encoder's share: nearest example vs FAQ centroid.
+    pub enc_knn_share: f32,
+    /// Softmax temperature turning encoder similarities into FAQ scores.
+    pub enc_temp: f32,
+    /// Within the encoder's share: a softmax regression over the example
+    /// embeddings (trained at build time, `enc_lr_epochs` passes).
+    pub enc_lr_share: f32,
+    pub enc_lr_epochs: usize,
     /// Weight of the answer texts as documents of their FAQ (centroid and
     /// regression; never nearest examples). 0 leaves answers out.
     pub answer_weight: f32,
@@ -120,8 +137,13 @@ impl Default for Params {
             answer_min: 0.22,
             margin_min: 0.09,
             unsure_min: 0.12,
-            answer_weight: 0.0,
-            calib_wrong: 0.02,
+            w_enc: 0.4,
+            enc_knn_share: 0.2,
+            enc_temp: 0.07,
+            enc_lr_share: 0.5,
+            enc_lr_epochs: 20,
+            answer_weight: 1.0,
+            calib_wrong: 0.03,
             calib_out_share: 0.2,
             calib_folds: 5,
             calib_full_max: 4000,
@@ -132,7 +154,10 @@ impl Default for Params {
 
 #[path = "calibrate.rs"]
 mod calibrate;
+use crate::semantic::{extend_cache, softmax_t, EmbedCache, Semantic};
 pub use calibrate::Calibration;
+use handoff_encoder::Encoder;
+use std::sync::Arc;
 
 /// A sparse, L2-normalised vector: (feature id, value), sorted by id.
 type SparseVec = Vec<(u32, f32)>;
@@ -164,6 +189,8 @@ pub struct FaqIndex {
     /// Score the best FAQ must reach to answer: `answer_min`, or higher after calibration.
     answer_min: f32,
     calibration: Option<Calibration>,
+    /// The sentence encoder's side, when the index has one.
+    semantic: Option<Semantic>,
 }
 
 struct XorShift(u64);
@@ -198,10 +225,86 @@ impl FaqIndex {
         FaqIndex::build_with(catalog, Params::default())
     }
 
+    /// Builds the index with the sentence encoder when its model files are
+    /// present (see [`crate::shared_encoder`]), by words alone otherwise:
+    /// what the product and `handoff eval` use.
+    pub fn build_auto(catalog: &FaqCatalog) -> FaqIndex {
+        match crate::shared_encoder() {
+            Some(e) => FaqIndex::build_with_encoder(catalog, Params::default(), e),
+            None => FaqIndex::build(catalog),
+        }
+    }
+
+    /// Builds the index ranking by words and by meaning: every example
+    /// question is embedded once here, and reused by the calibration.
+    pub fn build_with_encoder(
+        catalog: &FaqCatalog,
+        params: Params,
+        encoder: Arc<Encoder>,
+    ) -> FaqIndex {
+        let texts: Vec<&str> = catalog
+            .faqs
+            .iter()
+            .flat_map(|f| f.all_questions())
+            .collect();
+        let cache = extend_cache(&encoder, &EmbedCache::default(), &texts);
+        FaqIndex::build_calibrated(catalog, params, Some((encoder, cache)))
+    }
+
+    /// A message close in meaning to the built-in bank of messages that must
+    /// reach a person (see [`crate::signals`]), closer than to any example of
+    /// this catalog: the urgency (None for a request for a person) and the
+    /// evidence. Always None without an encoder.
+    pub fn meaning_signal(
+        &self,
+        text: &str,
+    ) -> Option<(Option<crate::signals::Urgency>, crate::signals::Hit)> {
+        use crate::semantic::BankLabel;
+        let sem = self.semantic.as_ref()?;
+        let q = sem.embed(text);
+        let (label, sim, i) = sem.bank_match(&q)?;
+        let all: Vec<&str> = crate::signals::person_examples()
+            .iter()
+            .copied()
+            .chain(crate::signals::situation_examples().iter().map(|(_, t)| *t))
+            .collect();
+        let example = all.get(i).copied().unwrap_or_default();
+        let evidence = format!("meaning {sim:.2} ≥ {:.2}: {example}", sem.bank_threshold());
+        Some(match label {
+            BankLabel::Person => (
+                None,
+                crate::signals::Hit {
+                    kind: "person_request".into(),
+                    evidence,
+                },
+            ),
+            BankLabel::Situation(s) => (
+                Some(s.urgency()),
+                crate::signals::Hit {
+                    kind: s.as_str().into(),
+                    evidence,
+                },
+            ),
+        })
+    }
+
+    /// Whether this index ranks by meaning too.
+    pub fn has_encoder(&self) -> bool {
+        self.semantic.is_some()
+    }
+
     /// Builds the index with explicit parameters (used for tuning), then
     /// calibrates the answer margin on the catalog's own examples.
     pub fn build_with(catalog: &FaqCatalog, params: Params) -> FaqIndex {
-        let mut index = FaqIndex::build_model(catalog, params);
+        FaqIndex::build_calibrated(catalog, params, None)
+    }
+
+    fn build_calibrated(
+        catalog: &FaqCatalog,
+        params: Params,
+        sem: Option<(Arc<Encoder>, EmbedCache)>,
+    ) -> FaqIndex {
+        let mut index = FaqIndex::build_model(catalog, params, sem);
         if index.params.calib_wrong > 0.0 && index.params.calib_folds >= 2 {
             if let Some(c) = index.calibrate(catalog) {
                 index.answer_min = c.answer_min;
@@ -227,7 +330,11 @@ impl FaqIndex {
         self.calibration.as_ref()
     }
 
-    fn build_model(catalog: &FaqCatalog, params: Params) -> FaqIndex {
+    fn build_model(
+        catalog: &FaqCatalog,
+        params: Params,
+        sem: Option<(Arc<Encoder>, EmbedCache)>,
+    ) -> FaqIndex {
         let analyzer = Analyzer::new(params.use_concepts);
         let ids: Vec<String> = catalog.faqs.iter().map(|f| f.id.clone()).collect();
         let mut ex_class = Vec::new();
@@ -298,7 +405,27 @@ impl FaqIndex {
             answer_margin,
             answer_min,
             calibration: None,
+            semantic: None,
         };
+        if let Some((encoder, cache)) = sem {
+            let examples: Vec<(u32, &str)> = catalog
+                .faqs
+                .iter()
+                .enumerate()
+                .flat_map(|(c, f)| f.all_questions().map(move |q| (c as u32, q)))
+                .collect();
+            index.semantic = Some(Semantic::new(
+                encoder,
+                cache,
+                &examples,
+                catalog.faqs.len(),
+                if index.params.enc_lr_share > 0.0 {
+                    index.params.enc_lr_epochs
+                } else {
+                    0
+                },
+            ));
+        }
 
         let vectors: Vec<SparseVec> = ex_counts
             .iter()
@@ -510,6 +637,7 @@ impl FaqIndex {
             d.knn = vec![0.0; c];
             d.centroid = vec![0.0; c];
             d.lr = vec![0.0; c];
+            d.enc = vec![0.0; c];
         }
         if p.w_knn > 0.0 {
             let mut sims = vec![0f32; self.ex_class.len()];
@@ -574,6 +702,32 @@ impl FaqIndex {
                 }
             }
         }
+        if let Some(sem) = &self.semantic {
+            let qv = sem.embed(text);
+            let (mut knn, mut cent, arg) = sem.similarities(&qv);
+            if let Some(d) = detail.as_deref_mut() {
+                d.enc_nearest = arg;
+                d.enc_sim = knn.clone();
+            }
+            softmax_t(&mut knn, p.enc_temp);
+            softmax_t(&mut cent, p.enc_temp);
+            let lr = sem.lr_probs(&qv);
+            let lr_share = if lr.is_some() {
+                p.enc_lr_share.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let w = p.w_enc.clamp(0.0, 1.0);
+            let share = p.enc_knn_share.clamp(0.0, 1.0);
+            for (i, t) in total.iter_mut().enumerate() {
+                let sim = share * knn[i] + (1.0 - share) * cent[i];
+                let e = (1.0 - lr_share) * sim + lr_share * lr.as_ref().map_or(0.0, |l| l[i]);
+                *t = (1.0 - w) * *t + w * e;
+                if let Some(d) = detail.as_deref_mut() {
+                    d.enc[i] = w * e;
+                }
+            }
+        }
         Some(total)
     }
 
@@ -588,6 +742,7 @@ impl FaqIndex {
                 components: Vec::new(),
                 nearest_example: None,
                 nearest_similarity: 0.0,
+                encoder_nearest_example: None,
                 answer_min: self.answer_min,
                 answer_margin: self.answer_margin,
             };
@@ -598,21 +753,37 @@ impl FaqIndex {
             .first()
             .and_then(|r| self.ids.iter().position(|i| *i == r.faq_id));
         let nearest = top.and_then(|t| d.nearest.get(t).copied().flatten());
+        // Lexical shares as they enter the mix (scaled down when the encoder has a share).
+        let lex = if self.semantic.is_some() {
+            1.0 - self.params.w_enc.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
         let components = top
             .map(|t| {
-                vec![
-                    ("knn".to_string(), d.knn[t]),
-                    ("centroid".to_string(), d.centroid[t]),
-                    ("lr".to_string(), d.lr[t]),
-                ]
+                let mut v = vec![
+                    ("knn".to_string(), lex * d.knn[t]),
+                    ("centroid".to_string(), lex * d.centroid[t]),
+                    ("lr".to_string(), lex * d.lr[t]),
+                ];
+                if self.semantic.is_some() {
+                    v.push(("encoder".to_string(), d.enc[t]));
+                    v.push(("encoder_similarity".to_string(), d.enc_sim[t]));
+                }
+                v
             })
             .unwrap_or_default();
+        let enc_nearest = top.and_then(|t| {
+            let e = d.enc_nearest.get(t).copied().flatten()?;
+            Some(self.semantic.as_ref()?.example(e).to_string())
+        });
         Explanation {
             ranked,
             decision,
             components,
             nearest_example: nearest.map(|(e, _)| self.ex_text[e].clone()),
             nearest_similarity: nearest.map_or(0.0, |(_, s)| s),
+            encoder_nearest_example: enc_nearest,
             answer_min: self.answer_min,
             answer_margin: self.answer_margin,
         }

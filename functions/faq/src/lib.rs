@@ -12,12 +12,15 @@ mod catalog;
 mod index;
 pub mod language;
 pub mod normalize;
+mod semantic;
 pub mod signals;
 mod text;
 
 pub use catalog::{Business, CatalogError, Faq, FaqCatalog};
+pub use handoff_encoder::Encoder;
 pub use index::{Calibration, Explanation, FaqDecision, FaqIndex, Params, Ranked};
 pub use language::LangTag;
+pub use semantic::shared_encoder;
 
 use serde::{Deserialize, Serialize};
 

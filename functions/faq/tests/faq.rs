@@ -208,3 +208,33 @@ fn calibration_only_raises_the_thresholds_and_follows_the_target() {
     assert_eq!(off.answer_min(), Params::default().answer_min);
     assert!(off.calibration().is_none());
 }
+
+/// With the sentence encoder (its model files are fetched by
+/// functions/encoder/fetch-model.sh; this test fails, never skips, without them).
+#[test]
+fn the_encoder_ranks_by_meaning_across_languages() {
+    let encoder = handoff_faq::shared_encoder().expect(
+        "model files missing: run functions/encoder/fetch-model.sh or set HANDOFF_MODEL_DIR",
+    );
+    let c = catalog();
+    let lexical = FaqIndex::build(&c);
+    let index = FaqIndex::build_with_encoder(&c, handoff_faq::Params::default(), encoder);
+    assert!(index.has_encoder() && !lexical.has_encoder());
+    // Japanese and Spanish, which the catalog does not have: only meaning can tell.
+    for (text, want) in [
+        ("送料はいくらですか？", "shipping-fee"),
+        ("¿Cuánto cuesta el envío?", "shipping-fee"),
+        ("パスワードを忘れました", "password-reset"),
+    ] {
+        let ranked = index.rank(text, 2);
+        assert_eq!(ranked[0].faq_id, want, "{text}: {ranked:?}");
+    }
+    let e = index.explain("how much do you charge for delivery");
+    assert!(
+        e.components.iter().any(|(n, v)| n == "encoder" && *v > 0.0),
+        "{e:?}"
+    );
+    assert!(e.encoder_nearest_example.is_some());
+    let cal = index.calibration().expect("calibrated");
+    assert!(cal.in_scope > 0 && cal.out_of_scope > 0);
+}

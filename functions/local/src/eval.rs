@@ -4,12 +4,14 @@
 //! line per query with the decision and the evidence behind it.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Deserialize;
 use serde_json::json;
 
-use handoff_core::faq::{FaqCatalog, FaqIndex};
+use handoff_core::faq::{Encoder, FaqCatalog, FaqIndex, Params};
 use handoff_core::triage::{triage, triage_traced, Triage, TriageTrace};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -82,21 +84,26 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-/// Evaluates one set without explanations.
+/// Evaluates one set by words alone, without explanations.
 pub fn evaluate(catalog_json: &str, queries_jsonl: &str) -> Result<Metrics, String> {
-    evaluate_with(catalog_json, queries_jsonl, None)
+    evaluate_with(catalog_json, queries_jsonl, None, None)
 }
 
-/// Evaluates one set; with `explain`, writes one JSON line per query to it.
+/// Evaluates one set (ranking by meaning too when given an encoder); with
+/// `explain`, writes one JSON line per query to it.
 pub fn evaluate_with(
     catalog_json: &str,
     queries_jsonl: &str,
+    encoder: Option<&Arc<Encoder>>,
     mut explain: Option<&mut dyn Write>,
 ) -> Result<Metrics, String> {
     let catalog = FaqCatalog::from_json(catalog_json).map_err(|e| format!("catalog: {e}"))?;
     let queries = parse_queries(queries_jsonl)?;
     let started = Instant::now();
-    let index = FaqIndex::build(&catalog);
+    let index = match encoder {
+        Some(e) => FaqIndex::build_with_encoder(&catalog, Params::default(), e.clone()),
+        None => FaqIndex::build(&catalog),
+    };
     let build_ms = started.elapsed().as_secs_f64() * 1000.0;
     let (mut faq_n, mut faq_ok, mut faq_forced, mut wrong) = (0, 0, 0, 0);
     let (mut ho_n, mut ho_ok, mut false_ho, mut none_n, mut none_ok) = (0, 0, 0, 0, 0);
@@ -174,8 +181,9 @@ pub fn evaluate_with(
 /// `handoff eval`: each catalog with its query file; one line per set, then a
 /// macro average when there are several.
 pub fn run_sets(
-    faqs: &[std::path::PathBuf],
-    queries: &[std::path::PathBuf],
+    faqs: &[PathBuf],
+    queries: &[PathBuf],
+    model: Option<&Path>,
     explain: bool,
     out: &mut dyn Write,
 ) -> Result<(), String> {
@@ -186,16 +194,30 @@ pub fn run_sets(
             queries.len()
         ));
     }
-    let read = |p: &std::path::Path| {
-        std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
-    };
+    let encoder = open_encoder(model)?;
+    writeln!(
+        out,
+        "# ranking by {}",
+        if encoder.is_some() {
+            "words and meaning (sentence encoder)"
+        } else {
+            "words only (no model files; see functions/encoder/README.md)"
+        }
+    )
+    .map_err(|e| format!("writing: {e}"))?;
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let mut all = Vec::new();
     for (f, q) in faqs.iter().zip(queries) {
         let (catalog, qs) = (read(f)?, read(q)?);
         let name = set_name(f, q);
         let mut buf = Vec::new();
-        let m = evaluate_with(&catalog, &qs, explain.then_some(&mut buf as &mut dyn Write))
-            .map_err(|e| format!("{name}: {e}"))?;
+        let m = evaluate_with(
+            &catalog,
+            &qs,
+            encoder.as_ref(),
+            explain.then_some(&mut buf as &mut dyn Write),
+        )
+        .map_err(|e| format!("{name}: {e}"))?;
         let w = |r: std::io::Result<()>| r.map_err(|e| format!("writing: {e}"));
         w(out.write_all(&buf))?;
         w(writeln!(
@@ -213,10 +235,21 @@ pub fn run_sets(
     Ok(())
 }
 
+/// The encoder: from `model` when given (an error when it cannot be opened),
+/// else from the default model directory when its files are there.
+fn open_encoder(model: Option<&Path>) -> Result<Option<Arc<Encoder>>, String> {
+    match model {
+        Some(dir) => Encoder::open(dir)
+            .map(|e| Some(Arc::new(e)))
+            .map_err(|e| format!("model {}: {e}", dir.display())),
+        None => Ok(handoff_core::faq::shared_encoder()),
+    }
+}
+
 /// A short name for a set: the query file's stem, with its folder when the
 /// stem alone says little ("banking77/test").
-fn set_name(faqs: &std::path::Path, queries: &std::path::Path) -> String {
-    let stem = |p: &std::path::Path| {
+fn set_name(faqs: &Path, queries: &Path) -> String {
+    let stem = |p: &Path| {
         p.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
@@ -383,7 +416,7 @@ mod tests {
         ]
         .join("\n");
         let mut out = Vec::new();
-        evaluate_with(CATALOG, &queries, Some(&mut out)).unwrap();
+        evaluate_with(CATALOG, &queries, None, Some(&mut out)).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()

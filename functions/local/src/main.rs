@@ -68,6 +68,10 @@ enum Command {
         /// Print each query's decision, score, runner-up and evidence (JSON lines).
         #[arg(long)]
         explain: bool,
+        /// Sentence encoder model directory; default $HANDOFF_MODEL_DIR, else
+        /// .handoff/models/usem3 (words only when its files are absent).
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Print a bearer token for the local agent API.
     Token {
@@ -200,7 +204,14 @@ async fn main() -> ExitCode {
             faqs,
             queries,
             explain,
-        } => match eval::run_sets(&faqs, &queries, explain, &mut std::io::stdout()) {
+            model,
+        } => match eval::run_sets(
+            &faqs,
+            &queries,
+            model.as_deref(),
+            explain,
+            &mut std::io::stdout(),
+        ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         },
