@@ -143,7 +143,7 @@ impl Default for Params {
             enc_lr_share: 0.5,
             enc_lr_epochs: 20,
             answer_weight: 1.0,
-            calib_wrong: 0.03,
+            calib_wrong: 0.045,
             calib_out_share: 0.2,
             calib_folds: 5,
             calib_full_max: 4000,
