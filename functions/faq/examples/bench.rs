@@ -15,7 +15,9 @@
 
 use std::time::Instant;
 
-use handoff_faq::{signals, FaqCatalog, FaqIndex};
+use std::sync::Arc;
+
+use handoff_faq::{signals, Encoder, FaqCatalog, FaqIndex, Params};
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -31,10 +33,33 @@ fn triage_once(index: &FaqIndex, text: &str) -> bool {
     matches!(index.decide(text), handoff_faq::FaqDecision::Answer { .. })
 }
 
-fn time_build(catalog: &FaqCatalog) -> (FaqIndex, f64) {
+fn time_build(catalog: &FaqCatalog, encoder: Option<&Arc<Encoder>>) -> (FaqIndex, f64) {
     let t = Instant::now();
-    let index = FaqIndex::build(catalog);
+    let index = match encoder {
+        Some(e) => FaqIndex::build_with_encoder(catalog, Params::default(), e.clone()),
+        None => FaqIndex::build(catalog),
+    };
     (index, t.elapsed().as_secs_f64() * 1e3)
+}
+
+fn time_triage(index: &FaqIndex, texts: &[String], rounds: usize, label: &str) {
+    let mut times = Vec::with_capacity(texts.len() * rounds);
+    let mut sink = 0usize;
+    for _ in 0..rounds {
+        for t in texts {
+            let s = Instant::now();
+            sink += usize::from(triage_once(index, t));
+            times.push(s.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "triage per message ({label}, {} messages x {rounds}): p50 {:.1} us, p99 {:.1} us, max {:.1} us ({sink} decided)",
+        texts.len(),
+        pct(&times, 0.5),
+        pct(&times, 0.99),
+        times.last().copied().unwrap_or(0.0)
+    );
 }
 
 /// A catalog of about `n` FAQs cut from a large one.
@@ -70,7 +95,7 @@ fn cut(big: &FaqCatalog, n: usize) -> FaqCatalog {
 
 fn main() -> Result<(), String> {
     let mut faqs = None;
-    let mut queries = None;
+    let mut queries: Option<String> = None;
     let mut big = None;
     let mut count = 1000usize;
     let mut rounds = 20usize;
@@ -89,47 +114,52 @@ fn main() -> Result<(), String> {
     let read = |p: &str| std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"));
     let faqs = faqs.ok_or("--faqs FILE")?;
     let catalog = FaqCatalog::from_json(&read(&faqs)?).map_err(|e| e.to_string())?;
-    let (index, build_ms) = time_build(&catalog);
-    println!(
-        "catalog {faqs}: {} FAQs, prepared in {build_ms:.1} ms (calibrated answer_min {:.2}, margin {:.2})",
-        catalog.faqs.len(),
-        index.answer_min(),
-        index.answer_margin()
-    );
-    if let Some(q) = queries {
-        let texts: Vec<String> = read(&q)?
+    let encoder = handoff_faq::shared_encoder();
+    let texts: Vec<String> = match &queries {
+        Some(q) => read(q)?
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter_map(|v| v["text"].as_str().map(str::to_string))
-            .collect();
-        let mut times = Vec::with_capacity(texts.len() * rounds);
-        let mut sink = 0usize;
-        for _ in 0..rounds {
-            for t in &texts {
-                let s = Instant::now();
-                sink += usize::from(triage_once(&index, t));
-                times.push(s.elapsed().as_secs_f64() * 1e6);
-            }
-        }
-        times.sort_by(|a, b| a.total_cmp(b));
+            .collect(),
+        None => Vec::new(),
+    };
+    for enc in std::iter::once(None).chain(encoder.as_ref().map(Some)) {
+        let label = if enc.is_some() {
+            "words and encoder"
+        } else {
+            "words only"
+        };
+        let (index, build_ms) = time_build(&catalog, enc);
         println!(
-            "triage per message (lexical path, {} messages x {rounds}): p50 {:.1} us, p99 {:.1} us, max {:.1} us ({sink} decided)",
-            texts.len(),
-            pct(&times, 0.5),
-            pct(&times, 0.99),
-            times.last().copied().unwrap_or(0.0)
+            "catalog {faqs} ({label}): {} FAQs, prepared in {build_ms:.1} ms (answer_min {:.2}, margin {:.2})",
+            catalog.faqs.len(),
+            index.answer_min(),
+            index.answer_margin()
         );
+        if !texts.is_empty() {
+            time_triage(&index, &texts, rounds, label);
+        }
+    }
+    if encoder.is_none() {
+        println!("no model files: the encoder path was not measured");
     }
     if let Some(b) = big {
         let big = FaqCatalog::from_json(&read(&b)?).map_err(|e| e.to_string())?;
         for n in [30, count] {
             let c = cut(&big, n);
             let ex: usize = c.faqs.iter().map(|f| f.all_questions().count()).sum();
-            let (_, ms) = time_build(&c);
-            println!(
-                "catalog of {} FAQs ({ex} examples) cut from {b}: prepared in {ms:.1} ms",
-                c.faqs.len()
-            );
+            for enc in std::iter::once(None).chain(encoder.as_ref().map(Some)) {
+                let (_, ms) = time_build(&c, enc);
+                println!(
+                    "catalog of {} FAQs ({ex} examples) cut from {b}, {}: prepared in {ms:.1} ms",
+                    c.faqs.len(),
+                    if enc.is_some() {
+                        "words and encoder"
+                    } else {
+                        "words only"
+                    }
+                );
+            }
         }
     }
     Ok(())
