@@ -1,4 +1,6 @@
-//! Every text the product says to customers, in Korean and English.
+//! Every text the product says to customers, in Korean and English; [`intl`]
+//! has the system texts in Japanese and Chinese too (English for the others),
+//! and the line telling a customer a person can help in their language.
 
 use jiff::civil::Weekday;
 use jiff::Zoned;
@@ -207,6 +209,148 @@ pub fn sms_started(business: &str, lang: Lang) -> String {
     }
 }
 
+/// System texts in the customer's detected language: Korean and English as
+/// above, Japanese and Chinese translated here, English for every other language.
+pub mod intl {
+    use handoff_faq::LangTag;
+
+    use super::minutes;
+    use crate::model::Lang;
+
+    /// How to reach a person, in the customer's language.
+    pub fn reach_person(tag: LangTag) -> &'static str {
+        match tag {
+            LangTag::Ja => "担当者と話したい場合は「担当者」または 0 を送ってください。",
+            LangTag::Zh => "如需人工客服，请回复“人工”或 0。",
+            other => super::reach_person(other.reply_lang()),
+        }
+    }
+
+    /// The answer (in the catalog's language) with how to reach a person; when
+    /// the customer wrote in a language the catalog lacks, one line in theirs
+    /// saying a person can help in it.
+    pub fn faq_answer(answer: &str, customer: LangTag, answered_in: Option<LangTag>) -> String {
+        let mut out = format!("{answer}\n\n{}", reach_person(customer));
+        if answered_in.is_some_and(|a| a != customer) {
+            if let Some(line) = person_can_help(customer) {
+                out.push('\n');
+                out.push_str(line);
+            }
+        }
+        out
+    }
+
+    /// "A person can help you in your language", in that language (None for
+    /// Korean and English, which every catalog answer and system text covers).
+    pub fn person_can_help(tag: LangTag) -> Option<&'static str> {
+        Some(match tag {
+            LangTag::Ko | LangTag::En => return None,
+            LangTag::Ja => "日本語での対応をご希望の場合は、担当者におつなぎします。",
+            LangTag::Zh => "如需中文服务，我们可以为您转接人工客服。",
+            LangTag::Es => {
+                "Si lo prefiere, una persona de nuestro equipo puede atenderle en español."
+            }
+            LangTag::Vi => "Nếu bạn muốn, nhân viên của chúng tôi có thể hỗ trợ bằng tiếng Việt.",
+            LangTag::Fr => {
+                "Si vous le souhaitez, une personne de notre équipe peut vous aider en français."
+            }
+            LangTag::De => {
+                "Wenn Sie möchten, hilft Ihnen gern eine Person aus unserem Team auf Deutsch."
+            }
+            LangTag::Ru => "Если хотите, сотрудник может помочь вам на русском языке.",
+            LangTag::Th => "หากต้องการ เจ้าหน้าที่ของเราสามารถช่วยเหลือคุณเป็นภาษาไทยได้",
+            LangTag::Id => "Jika Anda mau, petugas kami dapat membantu dalam bahasa Indonesia.",
+            LangTag::Pt => "Se preferir, uma pessoa da nossa equipe pode ajudar em português.",
+            LangTag::It => "Se preferisce, una persona del nostro team può aiutarla in italiano.",
+        })
+    }
+
+    /// The one clarifying question.
+    pub fn clarify(options: &[String], tag: LangTag) -> String {
+        let head = match (tag, options.is_empty()) {
+            (LangTag::Ja, true) => "申し訳ありません、ご質問をよく理解できませんでした。もう少し詳しく教えていただけますか？",
+            (LangTag::Ja, false) => "念のため確認させてください。次のどれかについてのご質問でしょうか？",
+            (LangTag::Zh, true) => "抱歉，我没有完全理解您的问题。能再详细说明一下吗？",
+            (LangTag::Zh, false) => "我想确认一下，您是想问以下哪一项？",
+            (other, _) => return super::clarify(options, other.reply_lang()),
+        };
+        let mut out = head.to_string();
+        for o in options {
+            out.push_str("\n• ");
+            out.push_str(o);
+        }
+        out.push_str("\n\n");
+        out.push_str(reach_person(tag));
+        out
+    }
+
+    /// The handoff notice while agents are working.
+    pub fn queued_open(position: usize, wait_seconds: u64, tag: LangTag) -> String {
+        let m = minutes(wait_seconds);
+        match tag {
+            LangTag::Ja => format!("担当者におつなぎします。現在 {position} 番目で、待ち時間は約 {m} 分です。これまでの会話は担当者が確認しますので、同じ説明を繰り返す必要はありません。"),
+            LangTag::Zh => format!("正在为您转接人工客服。您当前排在第 {position} 位，预计等待约 {m} 分钟。客服会看到完整的对话记录，您无需重复说明。"),
+            other => super::queued_open(position, wait_seconds, other.reply_lang()),
+        }
+    }
+
+    /// The handoff notice outside agent hours.
+    pub fn queued_closed(hours_spec: &str, opens: &str, tag: LangTag) -> String {
+        match tag {
+            LangTag::Ja => format!("現在は営業時間外です（対応時間: {hours_spec}）。{opens} から順番に担当者がご返信します。会話の内容はそのまま引き継がれます。"),
+            LangTag::Zh => format!("现在不在人工服务时间（服务时间：{hours_spec}）。客服将从 {opens} 起按顺序回复您，对话内容会完整转交。"),
+            other => super::queued_closed(hours_spec, opens, other.reply_lang()),
+        }
+    }
+
+    pub fn agent_joined(tag: LangTag) -> String {
+        match tag {
+            LangTag::Ja => "担当者が会話に参加しました。少々お待ちください。".into(),
+            LangTag::Zh => "客服已加入对话，请稍候。".into(),
+            other => super::agent_joined(other.reply_lang()),
+        }
+    }
+
+    pub fn released(tag: LangTag) -> String {
+        match tag {
+            LangTag::Ja => format!(
+                "担当者からチャットボットに戻りました。{}",
+                reach_person(tag)
+            ),
+            LangTag::Zh => format!("客服已将对话转回智能助手。{}", reach_person(tag)),
+            other => super::released(other.reply_lang()),
+        }
+    }
+
+    pub fn resolved(tag: LangTag) -> String {
+        match tag {
+            LangTag::Ja => {
+                "この会話は終了しました。ほかにご用があればいつでもメッセージをお送りください。"
+                    .into()
+            }
+            LangTag::Zh => "本次对话已结束。如有其他问题，欢迎随时留言。".into(),
+            other => super::resolved(other.reply_lang()),
+        }
+    }
+
+    pub fn withdrawn(tag: LangTag) -> String {
+        match tag {
+            LangTag::Ja => format!("担当者へのおつなぎを取り消しました。{}", reach_person(tag)),
+            LangTag::Zh => format!("已取消人工客服请求。{}", reach_person(tag)),
+            other => super::withdrawn(other.reply_lang()),
+        }
+    }
+
+    /// The language system texts come out in for `tag` (what the packet can
+    /// show next to the detected language).
+    pub fn system_text_language(tag: LangTag) -> LangTag {
+        match tag {
+            LangTag::Ko | LangTag::En | LangTag::Ja | LangTag::Zh => tag,
+            _ => LangTag::from(Lang::En),
+        }
+    }
+}
+
 /// The text carrying a phone verification code (never logged).
 pub fn phone_code(business: &str, code: &str, lang: Lang) -> String {
     match lang {
@@ -248,6 +392,50 @@ mod tests {
             "Mon-Fri 09:00-18:00"
         );
         assert!(queued_closed("Mon-Fri 09:00-18:00", "x", Lang::Ko).contains("월-금"));
+    }
+
+    #[test]
+    fn system_texts_follow_the_customer_language_with_an_english_fallback() {
+        use handoff_faq::LangTag;
+        assert!(intl::reach_person(LangTag::Ja).contains("担当者"));
+        assert!(intl::reach_person(LangTag::Zh).contains("人工"));
+        assert_eq!(intl::reach_person(LangTag::Ko), reach_person(Lang::Ko));
+        assert_eq!(intl::reach_person(LangTag::Es), reach_person(Lang::En));
+        assert!(intl::queued_open(2, 300, LangTag::Ja).contains("5 分"));
+        assert!(intl::queued_open(2, 300, LangTag::Zh).contains("5 分钟"));
+        assert_eq!(
+            intl::queued_open(2, 300, LangTag::De),
+            queued_open(2, 300, Lang::En)
+        );
+        assert!(intl::clarify(&["a".into()], LangTag::Zh).contains("• a"));
+        assert_eq!(intl::system_text_language(LangTag::Vi), LangTag::En);
+        for tag in LangTag::ALL {
+            let _ = (
+                intl::agent_joined(tag),
+                intl::released(tag),
+                intl::resolved(tag),
+            );
+            let _ = (
+                intl::withdrawn(tag),
+                intl::queued_closed("24/7", "9:00", tag),
+            );
+        }
+    }
+
+    #[test]
+    fn an_answer_in_another_language_says_a_person_can_help_in_the_customers() {
+        use handoff_faq::LangTag;
+        let t = intl::faq_answer("Shipping is 3,000 KRW.", LangTag::Es, Some(LangTag::En));
+        assert!(t.starts_with("Shipping is 3,000 KRW."), "{t}");
+        assert!(t.contains("en español"), "{t}");
+        let t = intl::faq_answer("배송비는 3,000원", LangTag::Ko, Some(LangTag::Ko));
+        assert!(!t.contains("español") && t.contains("상담원"), "{t}");
+        assert_eq!(intl::person_can_help(LangTag::En), None);
+        for tag in LangTag::ALL {
+            if !matches!(tag, LangTag::Ko | LangTag::En) {
+                assert!(intl::person_can_help(tag).is_some(), "{tag:?}");
+            }
+        }
     }
 
     #[test]

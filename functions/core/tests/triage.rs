@@ -160,3 +160,74 @@ fn with_a_person_the_bot_stays_quiet() {
         }
     }
 }
+
+#[test]
+fn first_messages_that_reach_a_person_for_any_business() {
+    let index = index();
+    let handoff = |r: HandoffReason| Triage::Handoff { reason: r };
+    let cases: Vec<(&str, Triage)> = vec![
+        ("사장님 바꿔주세요", handoff(HandoffReason::CustomerAsked)),
+        ("봇 말고 사람요", handoff(HandoffReason::CustomerAsked)),
+        ("a\u{200b}gent", handoff(HandoffReason::CustomerAsked)),
+        ("0\u{fe0f}\u{20e3}", handoff(HandoffReason::CustomerAsked)),
+        ("０", handoff(HandoffReason::CustomerAsked)),
+        (
+            "担当者と話したいです",
+            handoff(HandoffReason::CustomerAsked),
+        ),
+        ("我要转人工", handoff(HandoffReason::CustomerAsked)),
+        (
+            "Quiero hablar con una persona real",
+            handoff(HandoffReason::CustomerAsked),
+        ),
+        (
+            "배터리가 부풀어서 뒷판이 벌어졌어요",
+            handoff(HandoffReason::SafetyOrHealth),
+        ),
+        (
+            "someone just fainted in the changing room",
+            handoff(HandoffReason::SafetyOrHealth),
+        ),
+        (
+            "got a text from you with a payment link, is this legit?",
+            handoff(HandoffReason::Threat),
+        ),
+        (
+            "저 결제한 적 없는데 카드에 결제됐어요",
+            handoff(HandoffReason::DoubleCharge),
+        ),
+        ("리뷰에 다 올릴게요", handoff(HandoffReason::Threat)),
+        (
+            "맡길 땐 멀쩡했는데 찾아보니 옆면이 찍혀 있어요",
+            handoff(HandoffReason::Frustration),
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(triage(text, None, &index), expected, "{text:?}");
+    }
+}
+
+#[test]
+fn the_trace_names_the_evidence() {
+    use handoff_core::triage::triage_traced;
+    let index = index();
+    let (t, trace) = triage_traced("사장님 바꿔주세요", None, &index);
+    assert_eq!(t, triage("사장님 바꿔주세요", None, &index));
+    let hit = trace.signal.expect("a signal decided");
+    assert_eq!(hit.kind, "person_request");
+    let (t, trace) = triage_traced("배송비 얼마예요?", None, &index);
+    assert_eq!(
+        t,
+        Triage::Answer {
+            faq_id: "shipping-fee".into()
+        }
+    );
+    assert!(trace.signal.is_none());
+    assert_eq!(trace.ranked[0].faq_id, "shipping-fee");
+    let faq = trace.faq.expect("the index decided");
+    assert!(faq.nearest_example.is_some());
+    assert!(faq
+        .components
+        .iter()
+        .any(|(name, v)| name == "lr" && *v > 0.0));
+}

@@ -24,7 +24,7 @@ enum Act {
 fn act(index: &FaqIndex, text: &str, use_signals: bool) -> (Act, Option<String>) {
     let ranked = index.rank(text, 3);
     let forced = ranked.first().map(|r| r.faq_id.clone());
-    if use_signals && (signals::wants_human(text) || signals::urgency(text).is_some()) {
+    if use_signals && (signals::detect(text).is_some() || index.meaning_signal(text).is_some()) {
         return (Act::Handoff, forced);
     }
     let a = match index.decide_ranked(ranked) {
@@ -51,10 +51,16 @@ fn set_param(p: &mut Params, kv: &str) {
         "margin_min" => p.margin_min = f(),
         "unsure_min" => p.unsure_min = f(),
         "calib_wrong" => p.calib_wrong = f(),
+        "answer_weight" => p.answer_weight = f(),
+        "w_enc" => p.w_enc = f(),
+        "enc_knn_share" => p.enc_knn_share = f(),
+        "enc_temp" => p.enc_temp = f(),
+        "enc_lr_share" => p.enc_lr_share = f(),
+        "enc_lr_epochs" => p.enc_lr_epochs = f() as usize,
         "calib_folds" => p.calib_folds = f() as usize,
         "calib_full_max" => p.calib_full_max = f() as usize,
         "calib_margin_max" => p.calib_margin_max = f(),
-        "calib_min_held" => p.calib_min_held = f() as usize,
+        "calib_out_share" => p.calib_out_share = f(),
         g if g.starts_with("g") => {
             let i: usize = g[1..].parse().expect("g0..g6");
             p.group_weight[i] = f();
@@ -79,6 +85,7 @@ fn main() {
     let mut use_signals = true;
     let mut show_errors = false;
     let mut dump: Option<String> = None;
+    let mut lexical = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -89,6 +96,7 @@ fn main() {
             "--no-signals" => use_signals = false,
             "--errors" => show_errors = true,
             "--dump" => dump = args.next(),
+            "--lexical" => lexical = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -97,13 +105,26 @@ fn main() {
         .expect("valid catalog");
     let n_examples: usize = catalog.faqs.iter().map(|f| f.all_questions().count()).sum();
 
+    // With the model files present the index ranks by meaning too, as in the product.
+    let encoder = if lexical {
+        None
+    } else {
+        handoff_faq::shared_encoder()
+    };
+    let build = |c: &FaqCatalog| match &encoder {
+        Some(e) => FaqIndex::build_with_encoder(c, params.clone(), e.clone()),
+        None => FaqIndex::build_with(c, params.clone()),
+    };
     let t0 = Instant::now();
-    let index = FaqIndex::build_with(&catalog, params.clone());
+    let index = build(&catalog);
     let build_ms = t0.elapsed().as_secs_f64() * 1e3;
     println!(
-        "catalog {faqs}: {} faqs, {n_examples} examples; build {build_ms:.0} ms; answer margin {:.3}",
+        "catalog {faqs}: {} faqs, {n_examples} examples; build {build_ms:.0} ms; encoder {}; answer_min {:.3} margin {:.3}; {:?}",
         catalog.faqs.len(),
-        index.answer_margin()
+        index.has_encoder(),
+        index.answer_min(),
+        index.answer_margin(),
+        index.calibration()
     );
 
     if let Some(q) = &queries {
@@ -226,7 +247,7 @@ fn main() {
                     }
                 }
             }
-            let idx = FaqIndex::build_with(&train, params.clone());
+            let idx = build(&train);
             for (id, q) in held {
                 total += 1;
                 let ranked = idx.rank(&q, 3);

@@ -29,6 +29,38 @@ pub enum FaqDecision {
     NoMatch,
 }
 
+/// Why the index ranked and decided as it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// Best three, best first.
+    pub ranked: Vec<Ranked>,
+    pub decision: FaqDecision,
+    /// Each scorer's share of the top FAQ's score.
+    pub components: Vec<(String, f32)>,
+    /// The top FAQ's example closest to the message, and its similarity.
+    pub nearest_example: Option<String>,
+    pub nearest_similarity: f32,
+    /// The top FAQ's example closest in meaning (with an encoder).
+    pub encoder_nearest_example: Option<String>,
+    /// Thresholds in force.
+    pub answer_min: f32,
+    pub answer_margin: f32,
+}
+
+/// Per-FAQ scorer outputs gathered while scoring (explanations only).
+#[derive(Debug, Default)]
+struct Detail {
+    knn: Vec<f32>,
+    centroid: Vec<f32>,
+    lr: Vec<f32>,
+    /// per FAQ: (example, similarity) of its nearest example
+    nearest: Vec<Option<(usize, f32)>>,
+    /// per FAQ: the encoder's share, its nearest example and best similarity
+    enc: Vec<f32>,
+    enc_nearest: Vec<Option<usize>>,
+    enc_sim: Vec<f32>,
+}
+
 /// Model and threshold settings. [`Params::default`] is what the product uses;
 /// the values were chosen by cross-validation on catalog examples and on the
 /// shop development set (see `examples/tune.rs`).
@@ -59,20 +91,34 @@ pub struct Params {
     /// Below this the message matches nothing (NoMatch); between it and the
     /// answer thresholds the decision is Unsure.
     pub unsure_min: f32,
-    /// Build-time self-calibration: the margin threshold is raised (never
-    /// lowered below `margin_min`) until, in a cross-validation over the
-    /// catalog's own examples, at most this share of held-out examples would
-    /// be answered with the wrong FAQ. 0 turns calibration off.
+    /// Share of the sentence encoder in the combined score (0..1; used only
+    /// when the index has an encoder).
+    pub w_enc: f32,
+    /// Within the encoder's share: nearest example vs FAQ centroid.
+    pub enc_knn_share: f32,
+    /// Softmax temperature turning encoder similarities into FAQ scores.
+    pub enc_temp: f32,
+    /// Within the encoder's share: a softmax regression over the example
+    /// embeddings (trained at build time, `enc_lr_epochs` passes).
+    pub enc_lr_share: f32,
+    pub enc_lr_epochs: usize,
+    /// Weight of the answer texts as documents of their FAQ (centroid and
+    /// regression; never nearest examples). 0 leaves answers out.
+    pub answer_weight: f32,
+    /// Build-time self-calibration (see `calibrate.rs`): the score floor and
+    /// margin are raised (never lowered below `answer_min` and `margin_min`)
+    /// so that, on the catalog's own held-out examples and held-out FAQs, the
+    /// expected share of wrong answers stays within this. 0 turns it off.
     pub calib_wrong: f32,
-    /// Folds of that cross-validation (catalogs with more than
+    /// Share of messages assumed to be about something the catalog does not
+    /// cover, weighting held-out FAQs against held-out examples.
+    pub calib_out_share: f32,
+    /// Folds of the cross-validations (catalogs with more than
     /// `calib_full_max` examples run only the first fold).
     pub calib_folds: usize,
     pub calib_full_max: usize,
     /// Upper bound of the calibrated margin threshold.
     pub calib_margin_max: f32,
-    /// Fewer held-out examples than this (a small catalog) leave `margin_min`
-    /// as it is: a few errors would move the threshold by noise alone.
-    pub calib_min_held: usize,
 }
 
 impl Default for Params {
@@ -91,17 +137,27 @@ impl Default for Params {
             answer_min: 0.22,
             margin_min: 0.09,
             unsure_min: 0.12,
-            calib_wrong: 0.02,
+            w_enc: 0.4,
+            enc_knn_share: 0.2,
+            enc_temp: 0.07,
+            enc_lr_share: 0.5,
+            enc_lr_epochs: 20,
+            answer_weight: 1.0,
+            calib_wrong: 0.045,
+            calib_out_share: 0.2,
             calib_folds: 5,
             calib_full_max: 4000,
             calib_margin_max: 0.5,
-            calib_min_held: 300,
         }
     }
 }
 
-/// Most held-out examples ranked when calibrating a large catalog (build time).
-const CALIB_MAX_HELD: usize = 1500;
+#[path = "calibrate.rs"]
+mod calibrate;
+use crate::semantic::{extend_cache, softmax_t, EmbedCache, Semantic};
+pub use calibrate::Calibration;
+use handoff_encoder::Encoder;
+use std::sync::Arc;
 
 /// A sparse, L2-normalised vector: (feature id, value), sorted by id.
 type SparseVec = Vec<(u32, f32)>;
@@ -118,6 +174,8 @@ pub struct FaqIndex {
     unknown_idf: f32,
     /// class of each example
     ex_class: Vec<u32>,
+    /// text of each example (for explanations)
+    ex_text: Vec<String>,
     /// feature -> (example, value)
     postings: Vec<Vec<(u32, f32)>>,
     /// feature -> (class, value) of the L2-normalised class centroids
@@ -128,6 +186,11 @@ pub struct FaqIndex {
     /// Margin the best score must have over the second to answer: `margin_min`,
     /// or higher when the build-time calibration asked for it.
     answer_margin: f32,
+    /// Score the best FAQ must reach to answer: `answer_min`, or higher after calibration.
+    answer_min: f32,
+    calibration: Option<Calibration>,
+    /// The sentence encoder's side, when the index has one.
+    semantic: Option<Semantic>,
 }
 
 struct XorShift(u64);
@@ -162,113 +225,94 @@ impl FaqIndex {
         FaqIndex::build_with(catalog, Params::default())
     }
 
+    /// Builds the index with the sentence encoder when its model files are
+    /// present (see [`crate::shared_encoder`]), by words alone otherwise:
+    /// what the product and `handoff eval` use.
+    pub fn build_auto(catalog: &FaqCatalog) -> FaqIndex {
+        match crate::shared_encoder() {
+            Some(e) => FaqIndex::build_with_encoder(catalog, Params::default(), e),
+            None => FaqIndex::build(catalog),
+        }
+    }
+
+    /// Builds the index ranking by words and by meaning: every example
+    /// question is embedded once here, and reused by the calibration.
+    pub fn build_with_encoder(
+        catalog: &FaqCatalog,
+        params: Params,
+        encoder: Arc<Encoder>,
+    ) -> FaqIndex {
+        let texts: Vec<&str> = catalog
+            .faqs
+            .iter()
+            .flat_map(|f| f.all_questions())
+            .collect();
+        let cache = extend_cache(&encoder, &EmbedCache::default(), &texts);
+        FaqIndex::build_calibrated(catalog, params, Some((encoder, cache)))
+    }
+
+    /// A message close in meaning to the built-in bank of messages that must
+    /// reach a person (see [`crate::signals`]), closer than to any example of
+    /// this catalog: the urgency (None for a request for a person) and the
+    /// evidence. Always None without an encoder.
+    pub fn meaning_signal(
+        &self,
+        text: &str,
+    ) -> Option<(Option<crate::signals::Urgency>, crate::signals::Hit)> {
+        use crate::semantic::BankLabel;
+        let sem = self.semantic.as_ref()?;
+        let q = sem.embed(text);
+        let (label, sim, i) = sem.bank_match(&q)?;
+        let all: Vec<&str> = crate::signals::person_examples()
+            .iter()
+            .copied()
+            .chain(crate::signals::situation_examples().iter().map(|(_, t)| *t))
+            .collect();
+        let example = all.get(i).copied().unwrap_or_default();
+        let evidence = format!("meaning {sim:.2} ≥ {:.2}: {example}", sem.bank_threshold());
+        Some(match label {
+            BankLabel::Person => (
+                None,
+                crate::signals::Hit {
+                    kind: "person_request".into(),
+                    evidence,
+                },
+            ),
+            BankLabel::Situation(s) => (
+                Some(s.urgency()),
+                crate::signals::Hit {
+                    kind: s.as_str().into(),
+                    evidence,
+                },
+            ),
+        })
+    }
+
+    /// Whether this index ranks by meaning too.
+    pub fn has_encoder(&self) -> bool {
+        self.semantic.is_some()
+    }
+
     /// Builds the index with explicit parameters (used for tuning), then
     /// calibrates the answer margin on the catalog's own examples.
     pub fn build_with(catalog: &FaqCatalog, params: Params) -> FaqIndex {
-        let mut index = FaqIndex::build_model(catalog, params);
-        if index.params.calib_wrong > 0.0 && index.params.calib_folds >= 2 {
-            index.answer_margin = index.calibrated_margin(catalog);
-        }
-        index
+        FaqIndex::build_calibrated(catalog, params, None)
     }
 
-    /// Margin threshold from a cross-validation over the catalog's examples:
-    /// the smallest margin (≥ `margin_min`) at which held-out examples answered
-    /// wrongly stay within `calib_wrong` of all held-out examples.
-    fn calibrated_margin(&self, catalog: &FaqCatalog) -> f32 {
-        let p = &self.params;
-        let k = p.calib_folds;
-        let n_ex: usize = catalog.faqs.iter().map(|f| f.all_questions().count()).sum();
-        let run_folds = if n_ex > p.calib_full_max { 1 } else { k };
-        // Too few examples to hold out enough: the result would be the default anyway,
-        // so skip the sub-builds (they are most of a small catalog's cold start).
-        if run_folds == k && n_ex < p.calib_min_held {
-            return p.margin_min;
-        }
-        let mut sub_params = p.clone();
-        sub_params.calib_wrong = 0.0;
-        // (margin, correct) of held-out examples that pass the score floor;
-        // `total` counts every held-out example.
-        let mut seen: Vec<(f32, bool)> = Vec::new();
-        let mut total = 0usize;
-        for fold in 0..run_folds {
-            let mut train = catalog.clone();
-            let mut held: Vec<(usize, String)> = Vec::new();
-            for (ci, faq) in train.faqs.iter_mut().enumerate() {
-                let all: Vec<(String, String)> = faq
-                    .questions
-                    .iter()
-                    .flat_map(|(l, qs)| qs.iter().map(move |q| (l.clone(), q.clone())))
-                    .filter(|(_, q)| !q.trim().is_empty())
-                    .collect();
-                if all.len() < 2 {
-                    continue;
-                }
-                faq.questions.clear();
-                for (i, (lang, q)) in all.into_iter().enumerate() {
-                    if (i + ci) % k == fold {
-                        held.push((ci, q));
-                    } else {
-                        faq.questions.entry(lang).or_default().push(q);
-                    }
-                }
-            }
-            if held.is_empty() {
-                continue;
-            }
-            if run_folds == 1 && held.len() > CALIB_MAX_HELD {
-                // Large catalog: a spread-out sample of the fold is enough.
-                let step = held.len().div_ceil(CALIB_MAX_HELD);
-                held = held.into_iter().step_by(step).collect();
-            }
-            let sub = FaqIndex::build_model(&train, sub_params.clone());
-            for (ci, q) in &held {
-                total += 1;
-                let Some(scores) = sub.scores(q) else {
-                    continue;
-                };
-                let (mut b1, mut s1, mut s2) = (0usize, f32::NEG_INFINITY, f32::NEG_INFINITY);
-                for (i, &s) in scores.iter().enumerate() {
-                    if s > s1 {
-                        s2 = s1;
-                        s1 = s;
-                        b1 = i;
-                    } else if s > s2 {
-                        s2 = s;
-                    }
-                }
-                let s2 = s2.max(0.0);
-                if s1 >= p.answer_min {
-                    seen.push((s1 - s2, b1 == *ci));
-                }
+    fn build_calibrated(
+        catalog: &FaqCatalog,
+        params: Params,
+        sem: Option<(Arc<Encoder>, EmbedCache)>,
+    ) -> FaqIndex {
+        let mut index = FaqIndex::build_model(catalog, params, sem);
+        if index.params.calib_wrong > 0.0 && index.params.calib_folds >= 2 {
+            if let Some(c) = index.calibrate(catalog) {
+                index.answer_min = c.answer_min;
+                index.answer_margin = c.answer_margin;
+                index.calibration = Some(c);
             }
         }
-        if total == 0 || total < p.calib_min_held {
-            return p.margin_min;
-        }
-        // Walk margins from the highest down; the threshold is the lowest
-        // margin reached while the wrong answers stay within budget.
-        seen.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let budget = p.calib_wrong * total as f32;
-        let mut wrong = 0usize;
-        let mut threshold = p.calib_margin_max;
-        let mut i = 0;
-        while i < seen.len() {
-            let m = seen[i].0;
-            let mut j = i;
-            while j < seen.len() && seen[j].0 == m {
-                if !seen[j].1 {
-                    wrong += 1;
-                }
-                j += 1;
-            }
-            if wrong as f32 > budget {
-                break;
-            }
-            threshold = m;
-            i = j;
-        }
-        threshold.clamp(p.margin_min, p.calib_margin_max.max(p.margin_min))
+        index
     }
 
     /// The answer margin in use (`margin_min` raised by calibration).
@@ -276,15 +320,42 @@ impl FaqIndex {
         self.answer_margin
     }
 
-    fn build_model(catalog: &FaqCatalog, params: Params) -> FaqIndex {
+    /// The score floor in use (`answer_min` raised by calibration).
+    pub fn answer_min(&self) -> f32 {
+        self.answer_min
+    }
+
+    /// What the build-time calibration found, when it ran.
+    pub fn calibration(&self) -> Option<&Calibration> {
+        self.calibration.as_ref()
+    }
+
+    fn build_model(
+        catalog: &FaqCatalog,
+        params: Params,
+        sem: Option<(Arc<Encoder>, EmbedCache)>,
+    ) -> FaqIndex {
         let analyzer = Analyzer::new(params.use_concepts);
         let ids: Vec<String> = catalog.faqs.iter().map(|f| f.id.clone()).collect();
         let mut ex_class = Vec::new();
+        let mut ex_text = Vec::new();
         let mut ex_counts: Vec<HashMap<u32, f32>> = Vec::new();
         let mut vocab: HashMap<(u8, u64), u32> = HashMap::new();
         let mut df: Vec<u32> = Vec::new();
+        let mut ex_is_answer = Vec::new();
         for (ci, faq) in catalog.faqs.iter().enumerate() {
-            for q in faq.all_questions() {
+            // The answers are documents of their FAQ too: they carry the words
+            // customers use that the owner's few example questions miss.
+            let answers = faq
+                .answer
+                .values()
+                .map(String::as_str)
+                .filter(|a| params.answer_weight > 0.0 && !a.trim().is_empty());
+            let docs = faq
+                .all_questions()
+                .map(|q| (q, false))
+                .chain(answers.map(|a| (a, true)));
+            for (q, is_answer) in docs {
                 let a = analyzer.analyze(q);
                 let mut counts: HashMap<u32, f32> = HashMap::new();
                 for key in a.feats {
@@ -299,6 +370,8 @@ impl FaqIndex {
                     df[*id as usize] += 1;
                 }
                 ex_class.push(ci as u32);
+                ex_text.push(q.to_string());
+                ex_is_answer.push(is_answer);
                 ex_counts.push(counts);
             }
         }
@@ -315,6 +388,7 @@ impl FaqIndex {
         }
 
         let answer_margin = params.margin_min;
+        let answer_min = params.answer_min;
         let mut index = FaqIndex {
             params,
             analyzer,
@@ -323,12 +397,35 @@ impl FaqIndex {
             idf,
             unknown_idf,
             ex_class,
+            ex_text,
             postings: vec![Vec::new(); n_feat],
             centroid_postings: vec![Vec::new(); n_feat],
             lr_w: Vec::new(),
             lr_b: Vec::new(),
             answer_margin,
+            answer_min,
+            calibration: None,
+            semantic: None,
         };
+        if let Some((encoder, cache)) = sem {
+            let examples: Vec<(u32, &str)> = catalog
+                .faqs
+                .iter()
+                .enumerate()
+                .flat_map(|(c, f)| f.all_questions().map(move |q| (c as u32, q)))
+                .collect();
+            index.semantic = Some(Semantic::new(
+                encoder,
+                cache,
+                &examples,
+                catalog.faqs.len(),
+                if index.params.enc_lr_share > 0.0 {
+                    index.params.enc_lr_epochs
+                } else {
+                    0
+                },
+            ));
+        }
 
         let vectors: Vec<SparseVec> = ex_counts
             .iter()
@@ -358,9 +455,17 @@ impl FaqIndex {
         let mut centroids: Vec<HashMap<u32, f32>> = vec![HashMap::new(); n_classes];
         for (e, v) in vectors.iter().enumerate() {
             let c = index.ex_class[e] as usize;
+            let w = if ex_is_answer[e] {
+                index.params.answer_weight
+            } else {
+                1.0
+            };
             for &(f, x) in v {
-                index.postings[f as usize].push((e as u32, x));
-                *centroids[c].entry(f).or_insert(0.0) += x;
+                // Nearest-example search is over example questions only.
+                if !ex_is_answer[e] {
+                    index.postings[f as usize].push((e as u32, x));
+                }
+                *centroids[c].entry(f).or_insert(0.0) += w * x;
             }
         }
         for (c, cent) in centroids.iter().enumerate() {
@@ -515,6 +620,12 @@ impl FaqIndex {
 
     /// Combined score for every FAQ (by catalog position).
     fn scores(&self, text: &str) -> Option<Vec<f32>> {
+        self.scores_detail(text, None)
+    }
+
+    /// [`Self::scores`], also filling `detail` with each scorer's share and the
+    /// nearest example.
+    fn scores_detail(&self, text: &str, mut detail: Option<&mut Detail>) -> Option<Vec<f32>> {
         let (q, any) = self.vectorize(text);
         if !any {
             return None;
@@ -522,11 +633,26 @@ impl FaqIndex {
         let c = self.ids.len();
         let p = &self.params;
         let mut total = vec![0f32; c];
+        if let Some(d) = detail.as_deref_mut() {
+            d.knn = vec![0.0; c];
+            d.centroid = vec![0.0; c];
+            d.lr = vec![0.0; c];
+            d.enc = vec![0.0; c];
+        }
         if p.w_knn > 0.0 {
             let mut sims = vec![0f32; self.ex_class.len()];
             for &(f, x) in &q {
                 for &(e, v) in &self.postings[f as usize] {
                     sims[e as usize] += x * v;
+                }
+            }
+            if let Some(d) = detail.as_deref_mut() {
+                d.nearest = vec![None; c];
+                for (e, &s) in sims.iter().enumerate() {
+                    let slot = &mut d.nearest[self.ex_class[e] as usize];
+                    if s > 0.0 && slot.is_none_or(|(_, best)| s > best) {
+                        *slot = Some((e, s));
+                    }
                 }
             }
             let k = p.knn_top.clamp(1, 4);
@@ -542,14 +668,21 @@ impl FaqIndex {
                     slot[i] = s;
                 }
             }
-            for (t, b) in total.iter_mut().zip(&best) {
-                *t += p.w_knn * b[..k].iter().sum::<f32>() / k as f32;
+            for (i, (t, b)) in total.iter_mut().zip(&best).enumerate() {
+                let s = p.w_knn * b[..k].iter().sum::<f32>() / k as f32;
+                *t += s;
+                if let Some(d) = detail.as_deref_mut() {
+                    d.knn[i] = s;
+                }
             }
         }
         if p.w_centroid > 0.0 {
             for &(f, x) in &q {
                 for &(cl, v) in &self.centroid_postings[f as usize] {
                     total[cl as usize] += p.w_centroid * x * v;
+                    if let Some(d) = detail.as_deref_mut() {
+                        d.centroid[cl as usize] += p.w_centroid * x * v;
+                    }
                 }
             }
         }
@@ -562,19 +695,101 @@ impl FaqIndex {
                 }
             }
             softmax_in_place(&mut z);
-            for (t, pz) in total.iter_mut().zip(&z) {
+            for (i, (t, pz)) in total.iter_mut().zip(&z).enumerate() {
                 *t += p.w_lr * pz;
+                if let Some(d) = detail.as_deref_mut() {
+                    d.lr[i] = p.w_lr * pz;
+                }
+            }
+        }
+        if let Some(sem) = &self.semantic {
+            let qv = sem.embed(text);
+            let (mut knn, mut cent, arg) = sem.similarities(&qv);
+            if let Some(d) = detail.as_deref_mut() {
+                d.enc_nearest = arg;
+                d.enc_sim = knn.clone();
+            }
+            softmax_t(&mut knn, p.enc_temp);
+            softmax_t(&mut cent, p.enc_temp);
+            let lr = sem.lr_probs(&qv);
+            let lr_share = if lr.is_some() {
+                p.enc_lr_share.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let w = p.w_enc.clamp(0.0, 1.0);
+            let share = p.enc_knn_share.clamp(0.0, 1.0);
+            for (i, t) in total.iter_mut().enumerate() {
+                let sim = share * knn[i] + (1.0 - share) * cent[i];
+                let e = (1.0 - lr_share) * sim + lr_share * lr.as_ref().map_or(0.0, |l| l[i]);
+                *t = (1.0 - w) * *t + w * e;
+                if let Some(d) = detail.as_deref_mut() {
+                    d.enc[i] = w * e;
+                }
             }
         }
         Some(total)
     }
 
-    /// The `k` best FAQs for `text`, best first. Empty when the text has no
-    /// usable content.
-    pub fn rank(&self, text: &str, k: usize) -> Vec<Ranked> {
-        let Some(scores) = self.scores(text) else {
-            return Vec::new();
+    /// The ranking, decision and the evidence behind them, for `eval --explain`
+    /// and the handoff packet.
+    pub fn explain(&self, text: &str) -> Explanation {
+        let mut d = Detail::default();
+        let Some(scores) = self.scores_detail(text, Some(&mut d)) else {
+            return Explanation {
+                ranked: Vec::new(),
+                decision: FaqDecision::NoMatch,
+                components: Vec::new(),
+                nearest_example: None,
+                nearest_similarity: 0.0,
+                encoder_nearest_example: None,
+                answer_min: self.answer_min,
+                answer_margin: self.answer_margin,
+            };
         };
+        let ranked = self.ranked_from(&scores, 3);
+        let decision = self.decide_ranked(ranked.clone());
+        let top = ranked
+            .first()
+            .and_then(|r| self.ids.iter().position(|i| *i == r.faq_id));
+        let nearest = top.and_then(|t| d.nearest.get(t).copied().flatten());
+        // Lexical shares as they enter the mix (scaled down when the encoder has a share).
+        let lex = if self.semantic.is_some() {
+            1.0 - self.params.w_enc.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let components = top
+            .map(|t| {
+                let mut v = vec![
+                    ("knn".to_string(), lex * d.knn[t]),
+                    ("centroid".to_string(), lex * d.centroid[t]),
+                    ("lr".to_string(), lex * d.lr[t]),
+                ];
+                if self.semantic.is_some() {
+                    v.push(("encoder".to_string(), d.enc[t]));
+                    v.push(("encoder_similarity".to_string(), d.enc_sim[t]));
+                }
+                v
+            })
+            .unwrap_or_default();
+        let enc_nearest = top.and_then(|t| {
+            let e = d.enc_nearest.get(t).copied().flatten()?;
+            Some(self.semantic.as_ref()?.example(e).to_string())
+        });
+        Explanation {
+            ranked,
+            decision,
+            components,
+            nearest_example: nearest.map(|(e, _)| self.ex_text[e].clone()),
+            nearest_similarity: nearest.map_or(0.0, |(_, s)| s),
+            encoder_nearest_example: enc_nearest,
+            answer_min: self.answer_min,
+            answer_margin: self.answer_margin,
+        }
+    }
+
+    fn ranked_from(&self, scores: &[f32], k: usize) -> Vec<Ranked> {
         let mut order: Vec<usize> = (0..scores.len()).collect();
         order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
         order
@@ -585,6 +800,15 @@ impl FaqIndex {
                 score: scores[i],
             })
             .collect()
+    }
+
+    /// The `k` best FAQs for `text`, best first. Empty when the text has no
+    /// usable content.
+    pub fn rank(&self, text: &str, k: usize) -> Vec<Ranked> {
+        let Some(scores) = self.scores(text) else {
+            return Vec::new();
+        };
+        self.ranked_from(&scores, k)
     }
 
     /// Applies the thresholds to the ranking.
@@ -601,7 +825,7 @@ impl FaqIndex {
             return FaqDecision::NoMatch;
         };
         let second = ranked.get(1).map_or(0.0, |r| r.score);
-        if top.score >= p.answer_min && top.score - second >= self.answer_margin {
+        if top.score >= self.answer_min && top.score - second >= self.answer_margin {
             return FaqDecision::Answer {
                 faq_id: top.faq_id.clone(),
                 score: top.score,

@@ -4,15 +4,23 @@
 //! * [`FaqIndex`] is built once per process from a catalog and then only read:
 //!   [`FaqIndex::rank`] orders FAQs for a message and [`FaqIndex::decide`] applies
 //!   the answer / ask-back thresholds.
-//! * [`signals`] spots messages that must go to a person at once.
+//! * [`signals`] spots messages that must go to a person at once, whatever the
+//!   business and the language.
+//! * [`language`] tells the customer's language and keeps a conversation's.
 
 mod catalog;
 mod index;
+pub mod language;
+pub mod normalize;
+mod semantic;
 pub mod signals;
 mod text;
 
 pub use catalog::{Business, CatalogError, Faq, FaqCatalog};
-pub use index::{FaqDecision, FaqIndex, Params, Ranked};
+pub use handoff_encoder::Encoder;
+pub use index::{Calibration, Explanation, FaqDecision, FaqIndex, Params, Ranked};
+pub use language::LangTag;
+pub use semantic::shared_encoder;
 
 use serde::{Deserialize, Serialize};
 

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 
 use rust_stemmers::{Algorithm, Stemmer};
-use unicode_normalization::UnicodeNormalization;
 
 /// English stemmed word.
 pub(crate) const G_WORD: u8 = 0;
@@ -42,9 +41,10 @@ pub(crate) fn is_hangul(c: char) -> bool {
         0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F | 0xA960..=0xA97F | 0xD7B0..=0xD7FF)
 }
 
-/// NFKC and lowercase.
+/// NFKC and lowercase, with disguises (invisible characters, look-alikes,
+/// spelled-out letters) undone.
 pub(crate) fn normalize(text: &str) -> String {
-    text.nfkc().flat_map(char::to_lowercase).collect()
+    crate::normalize::deobfuscate(text)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,7 +295,6 @@ const EN_LEMMAS: &[(&str, &str)] = &[
     ("has", "have"),
     ("had", "have"),
     ("shipped", "ship"),
-    ("ground", "grind"),
     ("pls", "please"),
     ("plz", "please"),
     ("u", "you"),
@@ -450,7 +449,7 @@ const CONCEPTS: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "wrong",
-        &["잘못", "다른상품", "다른원두", "다른게", "다른거"],
+        &["잘못", "다른상품", "다른게", "다른거"],
         &[
             "wrong",
             "different",
@@ -473,16 +472,6 @@ const CONCEPTS: &[(&str, &[&str], &[&str])] = &[
         "receipt",
         &["영수증", "계산서", "증빙"],
         &["receipt", "invoice", "bill"],
-    ),
-    (
-        "grind",
-        &["분쇄", "갈아", "갈은", "홀빈"],
-        &["grind", "grinding", "pre-ground", "whole bean"],
-    ),
-    (
-        "roast",
-        &["로스팅", "볶", "배전"],
-        &["roast", "roasting", "roasted"],
     ),
     (
         "fresh",
@@ -563,8 +552,8 @@ const CONCEPTS: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "shop",
-        &["매장", "카페", "오프라인", "가게"],
-        &["cafe", "shop", "store", "location"],
+        &["매장", "오프라인", "가게"],
+        &["shop", "store", "location"],
     ),
     (
         "where",
@@ -655,11 +644,6 @@ const CONCEPTS: &[(&str, &[&str], &[&str])] = &[
         ],
     ),
     (
-        "decaf",
-        &["디카페인", "카페인"],
-        &["decaf", "decaffeinated", "caffeine", "caffeine-free"],
-    ),
-    (
         "warranty",
         &["보증", "고장", "수리", "a/s", "안돌아", "작동", "as"],
         &[
@@ -672,19 +656,6 @@ const CONCEPTS: &[(&str, &[&str], &[&str])] = &[
         ],
     ),
     (
-        "equipment",
-        &["그라인더", "드리퍼", "케틀", "기계", "머신", "주전자"],
-        &[
-            "grinder",
-            "kettle",
-            "dripper",
-            "machine",
-            "equipment",
-            "brewer",
-        ],
-    ),
-    ("dripbag", &["드립백"], &["drip bag", "dripbag", "drip"]),
-    (
         "policy",
         &["규정", "정책", "규칙"],
         &["policy", "policies", "rule", "rules"],
@@ -694,7 +665,6 @@ const CONCEPTS: &[(&str, &[&str], &[&str])] = &[
         &["쉬고", "쉬어", "쉴", "건너뛰", "일시정지", "멈춰", "미루"],
         &["pause", "skip", "suspend", "postpone"],
     ),
-    ("beans", &["원두", "커피", "빈"], &["bean", "coffee"]),
     (
         "order",
         &["주문", "구매", "구입", "샀", "시켰"],

@@ -374,7 +374,7 @@ impl Config {
                 None => SignedDuration::from_secs(30),
             },
         };
-        let index = FaqIndex::build(&catalog);
+        let index = FaqIndex::build_auto(&catalog);
         let agent_tokens = vars
             .get("HANDOFF_JWT_SECRET")
             .map(|s| Secret::new(s.into_bytes()).map(AgentTokens::new))

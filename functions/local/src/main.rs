@@ -59,10 +59,19 @@ enum Command {
     },
     /// Measure answer quality: each query as the first message of a fresh conversation.
     Eval {
+        /// FAQ catalog (JSON); repeat with --queries for several sets.
+        #[arg(long, required = true)]
+        faqs: Vec<PathBuf>,
+        /// Queries (JSON lines), one per --faqs, in the same order.
+        #[arg(long, required = true)]
+        queries: Vec<PathBuf>,
+        /// Print each query's decision, score, runner-up and evidence (JSON lines).
         #[arg(long)]
-        faqs: PathBuf,
+        explain: bool,
+        /// Sentence encoder model directory; default $HANDOFF_MODEL_DIR, else
+        /// .handoff/models/usem3 (words only when its files are absent).
         #[arg(long)]
-        queries: PathBuf,
+        model: Option<PathBuf>,
     },
     /// Print a bearer token for the local agent API.
     Token {
@@ -210,28 +219,21 @@ async fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Command::Eval { faqs, queries } => {
-            let read = |p: &PathBuf| {
-                std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
-            };
-            let (catalog, queries) = match (read(&faqs), read(&queries)) {
-                (Ok(c), Ok(q)) => (c, q),
-                (Err(e), _) | (_, Err(e)) => return fail(e),
-            };
-            match eval::evaluate(&catalog, &queries) {
-                Ok(m) => {
-                    println!(
-                        "catalog {} · queries {} · index built in {:.0} ms",
-                        faqs.display(),
-                        m.n,
-                        m.build_ms
-                    );
-                    println!("{}", m.json_line());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
-        }
+        Command::Eval {
+            faqs,
+            queries,
+            explain,
+            model,
+        } => match eval::run_sets(
+            &faqs,
+            &queries,
+            model.as_deref(),
+            explain,
+            &mut std::io::stdout(),
+        ) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
         Command::Token {
             agent_id,
             supervisor,

@@ -1,0 +1,193 @@
+//! Signals that a message must go to a person, whatever the business: an
+//! explicit request for one ([`wants_human`], in many languages and through
+//! disguises), or a situation from the built-in bank ([`situation`], [`urgency`]):
+//! safety, hazards, lockouts, fraud, unknown or double charges, legal threats,
+//! strong anger, complaints about a past visit, property lost or damaged.
+//!
+//! Text is first undone of disguises ([`crate::normalize::deobfuscate`]). Korean,
+//! Japanese, Chinese and Thai patterns match the text with everything but
+//! letters and digits removed (people write without spaces and glue particles
+//! on: 상담원이랑, 사람좀); Latin-script patterns match whole words.
+
+mod person;
+mod situations;
+
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::deobfuscate;
+
+pub use situations::Situation;
+
+/// Why a handoff should be high priority (the coarse grouping the conversation
+/// model stores; [`Situation`] is the finer one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// Anger or exasperation, complaints about a past visit, property lost or damaged.
+    Frustration,
+    /// Legal, regulator, review or chargeback threats; fraud and phishing.
+    Threat,
+    /// Charged more than once, or charged for something never bought.
+    DoubleCharge,
+    /// Injury, illness, allergy, fire, smoke, gas, leaks, no heating or power, lockouts.
+    SafetyOrHealth,
+}
+
+/// What made a message go to a person, for the packet and `eval --explain`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hit {
+    /// `person_request` or the situation's name.
+    pub kind: String,
+    /// The pattern that matched.
+    pub evidence: String,
+}
+
+/// A message prepared for matching.
+pub(crate) struct Msg {
+    /// deobfuscated, lowercase NFKC
+    pub norm: String,
+    /// `norm` with everything but letters and digits removed
+    pub compact: String,
+    /// lowercase words (letters/digits; apostrophes dropped), space-separated,
+    /// with a space at both ends so `" word "` finds whole words
+    pub words: String,
+    /// the word list
+    pub list: Vec<String>,
+}
+
+fn is_spaceless_script(c: char) -> bool {
+    crate::text::is_hangul(c)
+        || matches!(c as u32, 0x3040..=0x30FF | 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x0E00..=0x0E7F)
+}
+
+impl Msg {
+    pub fn new(text: &str) -> Msg {
+        let norm = deobfuscate(text);
+        let compact: String = norm.chars().filter(|c| c.is_alphanumeric()).collect();
+        let mut list = Vec::new();
+        let mut cur = String::new();
+        for c in norm.chars() {
+            if c.is_alphanumeric() {
+                cur.push(c);
+            } else if (c == '\'' || c == '\u{2019}') && !cur.is_empty() {
+                // don't -> dont
+            } else if !cur.is_empty() {
+                list.push(std::mem::take(&mut cur));
+            }
+        }
+        if !cur.is_empty() {
+            list.push(cur);
+        }
+        let words = format!(" {} ", list.join(" "));
+        Msg {
+            norm,
+            compact,
+            words,
+            list,
+        }
+    }
+
+    /// One pattern: text in a spaceless script (Korean, Japanese, Chinese,
+    /// Thai) is a substring of `compact`; anything else is a whole word or
+    /// phrase, or a word prefix when it ends with `*`.
+    pub fn has(&self, pat: &str) -> bool {
+        if pat.chars().any(is_spaceless_script) {
+            if pat.chars().all(char::is_alphanumeric) {
+                return self.compact.contains(pat);
+            }
+            let p: String = pat.chars().filter(|c| c.is_alphanumeric()).collect();
+            return self.compact.contains(&p);
+        }
+        if pat.contains(['\'', '\u{2019}']) {
+            // Apostrophes are dropped from words ("quelqu'un" is the word "quelquun").
+            return self.has(&pat.replace(['\'', '\u{2019}'], ""));
+        }
+        match pat.strip_suffix('*') {
+            Some(prefix) => phrase_in(&self.words, prefix, true),
+            None => phrase_in(&self.words, pat, false),
+        }
+    }
+
+    /// The first pattern of `pats` present.
+    pub fn first<'a>(&self, pats: &[&'a str]) -> Option<&'a str> {
+        pats.iter().copied().find(|p| self.has(p))
+    }
+
+    pub fn has_any(&self, pats: &[&str]) -> bool {
+        self.first(pats).is_some()
+    }
+}
+
+/// `pat` in `words` (space-separated, spaces at both ends) starting at a word
+/// boundary, and ending at one unless `prefix`.
+fn phrase_in(words: &str, pat: &str, prefix: bool) -> bool {
+    let bytes = words.as_bytes();
+    let mut from = 0;
+    while let Some(i) = words[from..].find(pat) {
+        let at = from + i;
+        let end = at + pat.len();
+        if at > 0 && bytes[at - 1] == b' ' && (prefix || bytes.get(end) == Some(&b' ')) {
+            return true;
+        }
+        from = at + words[at..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
+}
+
+/// True when the message asks to talk to a person, in any language the bank
+/// knows (ko, en, ja, zh, es, vi, fr, de, ru, th, id), disguised or not.
+pub fn wants_human(text: &str) -> bool {
+    person_request(text).is_some()
+}
+
+/// The pattern that made [`wants_human`] true.
+pub fn person_request(text: &str) -> Option<String> {
+    let m = Msg::new(text);
+    person::request(&m)
+}
+
+/// The most serious situation in the message, with the pattern that matched.
+pub fn situation(text: &str) -> Option<(Situation, String)> {
+    let m = Msg::new(text);
+    situations::find(&m)
+}
+
+/// The most serious reason, if any, to hand this message off with high priority.
+pub fn urgency(text: &str) -> Option<Urgency> {
+    situation(text).map(|(s, _)| s.urgency())
+}
+
+/// Why this message must reach a person now, if it must: a situation first
+/// (it sets the priority), else a request for a person.
+pub fn detect(text: &str) -> Option<(Option<Urgency>, Hit)> {
+    let m = Msg::new(text);
+    if let Some((s, pat)) = situations::find(&m) {
+        return Some((
+            Some(s.urgency()),
+            Hit {
+                kind: s.as_str().to_string(),
+                evidence: pat,
+            },
+        ));
+    }
+    person::request(&m).map(|pat| {
+        (
+            None,
+            Hit {
+                kind: "person_request".into(),
+                evidence: pat,
+            },
+        )
+    })
+}
+
+/// Example sentences of every situation in the bank, for matching by meaning
+/// (a sentence encoder compares messages with these).
+pub fn situation_examples() -> &'static [(Situation, &'static str)] {
+    situations::EXAMPLES
+}
+
+/// Example requests for a person, for matching by meaning.
+pub fn person_examples() -> &'static [&'static str] {
+    person::EXAMPLES
+}
