@@ -2,6 +2,7 @@
 //! `Conversation::enter`, and only along a row of [`TRANSITIONS`]; the README's
 //! state table is checked against that table by a test.
 
+use handoff_faq::LangTag;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -182,7 +183,12 @@ pub struct Conversation {
     /// Read freely; changed only by the transition methods below.
     pub status: Status,
     pub assigned_to: Option<AgentId>,
+    /// The language of system texts and answers (Korean or English).
     pub language: Lang,
+    /// The language the customer writes in, as detected (any language); "0", "ok",
+    /// digits and emoji never change it. Shown to agents in the packet and queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_language: Option<LangTag>,
     /// The channel of the customer's latest message: where replies go.
     pub channel: Channel,
     /// Every channel the customer used in this conversation.
@@ -221,6 +227,7 @@ impl Conversation {
             status: Status::Bot,
             assigned_to: None,
             language,
+            detected_language: None,
             channel,
             channels: vec![channel],
             created_at: now,
@@ -235,6 +242,12 @@ impl Conversation {
             web_seen_at: None,
             topic: None,
         }
+    }
+
+    /// The customer's language: detected, else the language of the replies.
+    pub fn customer_language(&self) -> LangTag {
+        self.detected_language
+            .unwrap_or_else(|| LangTag::from(self.language))
     }
 
     /// The one place a status changes: only along a row of [`TRANSITIONS`].

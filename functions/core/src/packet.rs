@@ -45,6 +45,8 @@ pub struct HandoffPacket {
     pub reason_text: Option<String>,
     pub summary: String,
     pub language: Lang,
+    /// The language the customer writes in, as detected (`ja`, `es`, …).
+    pub customer_language: handoff_faq::LangTag,
     pub channel: Channel,
     pub customer: CustomerView,
     pub transcript: Vec<Message>,

@@ -27,6 +27,8 @@ pub struct QueueItem {
     pub reason: Option<HandoffReason>,
     pub summary: String,
     pub language: Lang,
+    /// The language the customer writes in, as detected (`ja`, `es`, …).
+    pub customer_language: handoff_faq::LangTag,
     pub channel: Channel,
     pub waiting_since: Option<Timestamp>,
     pub assigned_to: Option<AgentId>,
@@ -46,6 +48,7 @@ impl QueueItem {
                 .or_else(|| c.topic.clone())
                 .unwrap_or_default(),
             language: c.language,
+            customer_language: c.customer_language(),
             channel: c.channel,
             waiting_since: c.handoff.as_ref().map(|h| h.requested_at),
             assigned_to: c.assigned_to.clone(),
@@ -241,6 +244,7 @@ fn build_packet(
             .map(|h| packet::reason_text(h.reason, lang).to_string()),
         summary: QueueItem::of(conv).summary,
         language: conv.language,
+        customer_language: conv.customer_language(),
         channel: conv.channel,
         customer: packet::customer_view(customer, conv),
         transcript,
@@ -255,7 +259,7 @@ fn decide_claim(ch: &mut Change, agent: &Agent) -> Result<bool, ServiceError> {
     if !ch.conv.claim(&agent.id)? {
         return Ok(false);
     }
-    ch.notice(replies::agent_joined);
+    ch.notice(replies::intl::agent_joined);
     Ok(true)
 }
 
@@ -291,12 +295,13 @@ fn decide_resolve(
     settings: &Settings,
 ) -> Result<bool, ServiceError> {
     ch.conv.resolve(agent)?;
-    let seq = ch.notice(replies::resolved);
+    let seq = ch.notice(replies::intl::resolved);
     if let Some(c) = customer {
         if c.open_conversation.as_ref() == Some(&ch.conv.id) {
             let mut c = c.clone();
             c.open_conversation = None;
-            notify_sms(ch, &c, seq, replies::resolved(ch.conv.language), settings);
+            let text = replies::intl::resolved(ch.conv.customer_language());
+            notify_sms(ch, &c, seq, text, settings);
             ch.set_customer(c);
         }
     }
@@ -310,9 +315,10 @@ fn decide_release(
     settings: &Settings,
 ) -> Result<bool, ServiceError> {
     ch.conv.release(agent)?;
-    let seq = ch.notice(replies::released);
+    let seq = ch.notice(replies::intl::released);
     if let Some(c) = customer {
-        notify_sms(ch, c, seq, replies::released(ch.conv.language), settings);
+        let text = replies::intl::released(ch.conv.customer_language());
+        notify_sms(ch, c, seq, text, settings);
     }
     Ok(true)
 }

@@ -66,10 +66,11 @@ impl Change {
         &mut self.messages[last]
     }
 
-    /// A system notice in the conversation's language, on its channel: its seq.
-    pub fn notice(&mut self, text: impl FnOnce(crate::model::Lang) -> String) -> u64 {
-        let (lang, channel) = (self.conv.language, self.conv.channel);
-        self.push(Role::System, text(lang), channel).seq
+    /// A system notice in the customer's language, on their channel: its seq.
+    pub fn notice(&mut self, text: impl FnOnce(handoff_faq::LangTag) -> String) -> u64 {
+        let tag = self.conv.customer_language();
+        let channel = self.conv.channel;
+        self.push(Role::System, text(tag), channel).seq
     }
 
     /// The customer as this change leaves them.

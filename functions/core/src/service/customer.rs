@@ -50,7 +50,7 @@ impl HandoffService {
                 if !ch.conv.withdraw()? {
                     return Ok(false);
                 }
-                ch.notice(replies::withdrawn);
+                ch.notice(replies::intl::withdrawn);
                 Ok(true)
             })
             .await?;

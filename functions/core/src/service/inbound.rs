@@ -240,10 +240,13 @@ impl HandoffService {
     async fn plan(&self, inbound: &Inbound) -> Result<Planned, ServiceError> {
         let now = self.clock.now();
         let text = inbound.text.as_str();
-        let lang = handoff_faq::detect_language(text);
+        let catalog_language = self.catalog_language();
+        // A new conversation starts in the language the message is written in.
+        // A new conversation's language is set from this message by `take_message`.
+        let lang = catalog_language.reply_lang();
         let channel = inbound.origin.channel();
         let (mut change, customer) = self.load(&inbound.origin, text, lang, now).await?;
-        take_message(&mut change, text, lang, channel);
+        take_message(&mut change, text, catalog_language, channel);
 
         // SMS keywords come before triage: they are about the channel, not the question.
         let sms_keyword = match inbound.origin {

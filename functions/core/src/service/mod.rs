@@ -131,6 +131,17 @@ impl HandoffService {
         self.clock.now()
     }
 
+    /// The business's first catalog language: what a message without words ("0",
+    /// an emoji) is answered in.
+    pub fn catalog_language(&self) -> handoff_faq::LangTag {
+        self.catalog
+            .business
+            .languages
+            .iter()
+            .find_map(|code| handoff_faq::LangTag::from_code(code))
+            .unwrap_or(handoff_faq::LangTag::En)
+    }
+
     /// Cut a text for SMS at a sentence boundary within the configured segments.
     pub fn sms_text(&self, text: &str) -> String {
         self.settings.sms_text(text)

@@ -1,12 +1,14 @@
 //! The pure decisions about a customer's message: no store, no clock; what was loaded
 //! goes in, the [`Change`] comes out.
 
-use handoff_faq::{FaqCatalog, FaqIndex};
+use handoff_faq::language::{answer_language, conversation_language};
+use handoff_faq::{FaqCatalog, FaqIndex, LangTag};
 use handoff_sms::SmsKeyword;
 
 use crate::error::ServiceError;
 use crate::model::{
-    AgentAlert, Channel, Customer, FaqAnswer, HandoffReason, Lang, Message, Priority, Role, Status,
+    AgentAlert, Channel, Conversation, Customer, FaqAnswer, HandoffReason, Message, Priority, Role,
+    Status,
 };
 use crate::outbox;
 use crate::packet;
@@ -22,12 +24,31 @@ pub(super) const MAX_FAQ_ANSWERS: usize = 20;
 
 /// The customer's message joins the conversation, which follows their channel (and,
 /// while the bot has it, their language).
-pub(super) fn take_message(change: &mut Change, text: &str, lang: Lang, channel: Channel) {
+/// Takes the customer's message. The conversation follows the customer's language
+/// while the bot talks (not once a person does); "0", "ok", digits and emoji keep
+/// the language it had, and a first message without words takes the catalog's.
+pub(super) fn take_message(
+    change: &mut Change,
+    text: &str,
+    catalog_language: LangTag,
+    channel: Channel,
+) {
     change.conv.note_channel(channel);
     if change.conv.last_seq == 0 || change.conv.status == Status::Bot {
-        change.conv.language = lang;
+        // Too short to tell ("HELP", "ok"): Latin letters read as English, as before.
+        let fallback = match text.chars().any(|c| c.is_ascii_alphabetic()) {
+            true => LangTag::En,
+            false => catalog_language,
+        };
+        let tag = conversation_language(change.conv.detected_language, text, fallback);
+        change.conv.detected_language = Some(tag);
+        change.conv.language = tag.reply_lang();
     }
     change.push(Role::Customer, text.to_string(), channel);
+}
+
+fn customer_language(conv: &Conversation) -> LangTag {
+    conv.customer_language()
 }
 
 /// STOP, START, HELP: the customer's SMS preferences, confirmed.
@@ -79,14 +100,24 @@ pub(super) fn decide_triage(change: &Change, text: &str, index: &FaqIndex) -> Tr
 /// The bot's turn: an FAQ answer, one clarifying question, or silence while a person has it.
 pub(super) fn decide_bot_turn(change: &mut Change, decision: Triage, catalog: &FaqCatalog) {
     let (lang, channel) = (change.conv.language, change.conv.channel);
+    let tag = customer_language(&change.conv);
     match decision {
         Triage::ForPerson | Triage::Handoff { .. } => {}
         Triage::Answer { faq_id } => {
-            let answer = catalog
-                .answer(&faq_id, lang)
+            // In the customer's language when the catalog has it, else the nearest.
+            let answered_in = answer_language(tag, &catalog.business.languages);
+            let faq = catalog.faq(&faq_id);
+            let answer = answered_in
+                .as_deref()
+                .and_then(|code| faq.and_then(|f| f.answer.get(code)))
+                .filter(|a| !a.trim().is_empty())
+                .map(String::as_str)
+                .or_else(|| catalog.answer(&faq_id, lang))
                 .unwrap_or_default()
                 .to_string();
-            let m = change.push(Role::Bot, replies::faq_answer(&answer, lang), channel);
+            let answered_tag = answered_in.as_deref().and_then(LangTag::from_code);
+            let text = replies::intl::faq_answer(&answer, tag, answered_tag);
+            let m = change.push(Role::Bot, text, channel);
             m.faq_id = Some(faq_id.clone());
             let seq = m.seq;
             let at = change.now;
@@ -108,7 +139,7 @@ pub(super) fn decide_bot_turn(change: &mut Change, decision: Triage, catalog: &F
                         .and_then(|q| q.first().cloned())
                 })
                 .collect();
-            change.push(Role::Bot, replies::clarify(&options, lang), channel);
+            change.push(Role::Bot, replies::intl::clarify(&options, tag), channel);
             change.conv.bot_misses += 1;
         }
     }
@@ -139,9 +170,17 @@ pub(super) fn decide_handoff(
     let notice = match info.opens_at {
         Some(opens) if !info.open_now => {
             let local = replies::local_time(&settings.hours.local(opens), lang);
-            replies::queued_closed(settings.hours.spec(), &local, lang)
+            replies::intl::queued_closed(
+                settings.hours.spec(),
+                &local,
+                customer_language(&change.conv),
+            )
         }
-        _ => replies::queued_open(ahead + 1, info.estimated_wait_seconds.unwrap_or(0), lang),
+        _ => replies::intl::queued_open(
+            ahead + 1,
+            info.estimated_wait_seconds.unwrap_or(0),
+            customer_language(&change.conv),
+        ),
     };
     change.queue = Some(info);
     change.push(Role::System, notice, channel);

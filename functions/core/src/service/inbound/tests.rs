@@ -57,7 +57,7 @@ fn sms_change(customer: &Customer, text: &str) -> Change {
     );
     conv.version = 1;
     let mut change = Change::of(conv, open());
-    take_message(&mut change, text, Lang::Ko, Channel::Sms);
+    take_message(&mut change, text, handoff_faq::LangTag::Ko, Channel::Sms);
     change
 }
 
@@ -155,4 +155,31 @@ fn the_bot_keeps_a_bounded_list_of_its_answers() {
         &catalog,
     );
     assert_eq!(change.conv.bot_misses, 1);
+}
+
+#[test]
+fn a_question_in_a_language_the_catalog_lacks_is_answered_in_english_with_a_line_in_theirs() {
+    let catalog = FaqCatalog::from_json(
+        r#"{"business": {"name": "Shop", "languages": ["ko", "en"]},
+            "faqs": [{"id": "shipping-fee",
+                      "questions": {"ko": ["배송비 얼마예요?"], "en": ["How much is shipping?"]},
+                      "answer": {"ko": "배송비는 3,000원이에요.", "en": "Shipping is 3,000 won."}}]}"#,
+    )
+    .unwrap();
+    let customer = texter();
+    let mut change = sms_change(&customer, "送料はいくらですか？");
+    assert_eq!(
+        change.conv.detected_language,
+        Some(handoff_faq::LangTag::Ja)
+    );
+    decide_bot_turn(
+        &mut change,
+        Triage::Answer {
+            faq_id: "shipping-fee".into(),
+        },
+        &catalog,
+    );
+    let answer = &change.messages.last().unwrap().text;
+    assert!(answer.starts_with("Shipping is 3,000 won."), "{answer}");
+    assert!(answer.contains("日本語"), "a line in Japanese: {answer}");
 }
