@@ -270,3 +270,53 @@ async fn only_a_supervisor_dismisses_junk_and_the_queue_pages_past_it() {
         .collect();
     assert!(!queued.contains(&ids[0]) && queued.len() == 4, "{queued:?}");
 }
+
+#[tokio::test]
+async fn the_new_routes_refuse_strangers_and_other_customers() {
+    let app = spawn_app().await;
+    let (_, mine, _) = app
+        .post(
+            "/v1/chat/messages",
+            json!({"text": "상담원", "device_id": "mine"}),
+            None,
+        )
+        .await;
+    let (_, theirs, _) = app
+        .post(
+            "/v1/chat/messages",
+            json!({"text": "상담원", "device_id": "theirs"}),
+            None,
+        )
+        .await;
+    let id = mine["conversation_id"].as_str().unwrap();
+    let other_token = theirs["token"].as_str().unwrap();
+    for (path, body) in [
+        (
+            format!("/v1/chat/conversations/{id}/contact"),
+            json!({"phone": "010-5550-1111"}),
+        ),
+        (
+            format!("/v1/chat/conversations/{id}/contact/verify"),
+            json!({"code": "123456"}),
+        ),
+    ] {
+        for token in [None, Some(other_token)] {
+            let (s, e, _) = app.post(&path, body.clone(), token).await;
+            assert_eq!(
+                (s.as_u16(), e["error"]["code"].as_str()),
+                (401, Some("unauthorized")),
+                "{path}"
+            );
+        }
+    }
+    let (s, _, _) = app
+        .post(
+            &format!("/v1/agent/conversations/{id}/dismiss"),
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(s, 401, "dismiss without a token");
+    // Nothing was texted to the phone named by strangers.
+    assert!(texts_to(&app.deliveries(0).await, "+821055501111").is_empty());
+}
