@@ -29,6 +29,8 @@ pub struct TriageTrace {
     pub ranked: Vec<Ranked>,
     /// How the FAQ index decided.
     pub faq: Option<Explanation>,
+    /// The words alone were sure: no embedding, no matching by meaning.
+    pub by_words_alone: bool,
 }
 
 /// How many unhelpful bot turns in a row before a person takes over. One clarifying
@@ -39,7 +41,13 @@ pub fn triage(text: &str, conversation: Option<&Conversation>, index: &FaqIndex)
     if conversation.is_some_and(|c| c.status.with_person()) {
         return Triage::ForPerson;
     }
-    if let Some(t) = signal_triage(text, index).map(|(t, _)| t) {
+    if let Some((t, _)) = word_signal(text) {
+        return t;
+    }
+    if let Some(sure) = index.sure_by_words(text) {
+        return faq_triage(sure, conversation);
+    }
+    if let Some((t, _)) = meaning_signal(text, index) {
         return t;
     }
     faq_triage(index.decide(text), conversation)
@@ -60,8 +68,20 @@ pub fn triage_traced(
         signal: None,
         ranked: explanation.ranked.clone(),
         faq: None,
+        by_words_alone: false,
     };
-    if let Some((t, hit)) = signal_triage(text, index) {
+    if let Some((t, hit)) = word_signal(text) {
+        trace.signal = Some(hit);
+        return (t, trace);
+    }
+    if let Some(sure) = index.sure_by_words(text) {
+        trace.by_words_alone = true;
+        let mut explanation = explanation;
+        explanation.decision = sure.clone();
+        trace.faq = Some(explanation);
+        return (faq_triage(sure, conversation), trace);
+    }
+    if let Some((t, hit)) = meaning_signal(text, index) {
         trace.signal = Some(hit);
         return (t, trace);
     }
@@ -71,12 +91,21 @@ pub fn triage_traced(
 }
 
 /// Urgency first (it decides the priority even when the customer also asked for
-/// a person), then a request for a person; by words, then by meaning (with an
-/// encoder: closer to the built-in bank than to any FAQ example).
-fn signal_triage(text: &str, index: &FaqIndex) -> Option<(Triage, Hit)> {
-    let (urgency, hit) = signals::detect(text).or_else(|| index.meaning_signal(text))?;
+/// a person), then a request for a person, by words. Matching by meaning
+/// ([`meaning_signal`]) comes after the words-only fast path, whose thresholds
+/// no sentence of the bank passes.
+fn word_signal(text: &str) -> Option<(Triage, Hit)> {
+    signals::detect(text).map(handoff)
+}
+
+/// With an encoder: closer to the built-in bank than to any FAQ example.
+fn meaning_signal(text: &str, index: &FaqIndex) -> Option<(Triage, Hit)> {
+    index.meaning_signal(text).map(handoff)
+}
+
+fn handoff((urgency, hit): (Option<signals::Urgency>, Hit)) -> (Triage, Hit) {
     let reason = urgency.map_or(HandoffReason::CustomerAsked, HandoffReason::from_urgency);
-    Some((Triage::Handoff { reason }, hit))
+    (Triage::Handoff { reason }, hit)
 }
 
 fn faq_triage(decision: FaqDecision, conversation: Option<&Conversation>) -> Triage {

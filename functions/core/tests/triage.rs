@@ -231,3 +231,30 @@ fn the_trace_names_the_evidence() {
         .iter()
         .any(|(name, v)| name == "lr" && *v > 0.0));
 }
+
+/// With the encoder, a message the words alone are sure of is answered without
+/// it (the trace says so), and the traced and product paths agree on every
+/// catalog question and every bank sentence.
+#[test]
+fn words_alone_decide_when_they_are_sure() {
+    use handoff_core::triage::triage_traced;
+    let encoder = handoff_core::faq::shared_encoder().expect(
+        "model files missing: run functions/encoder/fetch-model.sh or set HANDOFF_MODEL_DIR",
+    );
+    let c = common::catalog();
+    let index = FaqIndex::build_with_encoder(&c, handoff_core::faq::Params::default(), encoder);
+    let mut by_words = 0;
+    let bank = handoff_core::faq::signals::person_examples()
+        .iter()
+        .copied();
+    let questions: Vec<&str> = c.faqs.iter().flat_map(|f| f.all_questions()).collect();
+    for text in questions.iter().copied().chain(bank) {
+        let (t, trace) = triage_traced(text, None, &index);
+        assert_eq!(t, triage(text, None, &index), "{text}");
+        if trace.by_words_alone {
+            by_words += 1;
+            assert!(matches!(t, Triage::Answer { .. }), "{text}: {t:?}");
+        }
+    }
+    assert!(by_words > 0, "no catalog question was sure by words");
+}

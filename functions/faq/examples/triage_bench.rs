@@ -25,8 +25,13 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
 }
 
+/// The product's order (handoff_core::triage): signals by words, the words-only
+/// fast path, signals by meaning, then the full ranking.
 fn triage_once(index: &FaqIndex, text: &str) -> bool {
-    if signals::detect(text).is_some() || index.meaning_signal(text).is_some() {
+    if signals::detect(text).is_some() || index.sure_by_words(text).is_some() {
+        return true;
+    }
+    if index.meaning_signal(text).is_some() {
         return true;
     }
     matches!(index.decide(text), handoff_faq::FaqDecision::Answer { .. })

@@ -24,7 +24,15 @@ enum Act {
 fn act(index: &FaqIndex, text: &str, use_signals: bool) -> (Act, Option<String>) {
     let ranked = index.rank(text, 3);
     let forced = ranked.first().map(|r| r.faq_id.clone());
-    if use_signals && (signals::detect(text).is_some() || index.meaning_signal(text).is_some()) {
+    // The product's order (handoff_core::triage): signals by words, the
+    // words-only fast path, signals by meaning, the full ranking.
+    if use_signals && signals::detect(text).is_some() {
+        return (Act::Handoff, forced);
+    }
+    if let Some(FaqDecision::Answer { faq_id, .. }) = index.sure_by_words(text) {
+        return (Act::Answer(faq_id), forced);
+    }
+    if use_signals && index.meaning_signal(text).is_some() {
         return (Act::Handoff, forced);
     }
     let a = match index.decide_ranked(ranked) {

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fast::{choose_sure, LexScored, SureByWords};
 use super::FaqIndex;
 use crate::FaqCatalog;
 
@@ -29,6 +30,8 @@ pub struct Calibration {
     /// questions answered right, and the expected share of wrong answers.
     pub in_scope_answered: f32,
     pub expected_wrong: f32,
+    /// The words-only fast path (with an encoder only).
+    pub sure_by_words: Option<SureByWords>,
 }
 
 /// One scored held-out question: best score, margin over the second, and
@@ -40,7 +43,7 @@ struct Scored {
     right: bool,
 }
 
-fn top_two(scores: &[f32]) -> (usize, f32, f32) {
+pub(super) fn top_two(scores: &[f32]) -> (usize, f32, f32) {
     let (mut b1, mut s1, mut s2) = (0usize, f32::NEG_INFINITY, f32::NEG_INFINITY);
     for (i, &s) in scores.iter().enumerate() {
         if s > s1 {
@@ -87,6 +90,9 @@ impl FaqIndex {
             .map(|s| (s.encoder().clone(), s.cache().clone()));
         let mut pos: Vec<Scored> = Vec::new();
         let mut neg: Vec<Scored> = Vec::new();
+        let fast = sem.is_some();
+        let mut lex_pos: Vec<LexScored> = Vec::new();
+        let mut lex_neg: Vec<LexScored> = Vec::new();
 
         // Held-out examples: right when their own FAQ ranks first.
         for fold in 0..run_folds {
@@ -115,6 +121,13 @@ impl FaqIndex {
                 if let Some(scores) = sub.scores(q) {
                     let (b, s1, s2) = top_two(&scores);
                     pos.push(Scored {
+                        top: s1,
+                        margin: s1 - s2,
+                        right: b == *ci,
+                    });
+                }
+                if let Some((b, s1, s2)) = fast.then(|| sub.lexical_top(q)).flatten() {
+                    lex_pos.push(LexScored {
                         top: s1,
                         margin: s1 - s2,
                         right: b == *ci,
@@ -149,13 +162,37 @@ impl FaqIndex {
                             right: false,
                         });
                     }
+                    if let Some((_, s1, s2)) = fast.then(|| sub.lexical_top(q)).flatten() {
+                        lex_neg.push(LexScored {
+                            top: s1,
+                            margin: s1 - s2,
+                            right: false,
+                        });
+                    }
                 }
             }
         }
         if pos.is_empty() {
             return None;
         }
-        Some(choose(&pos, &neg, p))
+        let mut c = choose(&pos, &neg, p);
+        if fast {
+            // Sentences that must reach a person never pass the fast path, which
+            // skips the signal bank's matching by meaning.
+            let bank: Vec<LexScored> = crate::signals::person_examples()
+                .iter()
+                .copied()
+                .chain(crate::signals::situation_examples().iter().map(|(_, t)| *t))
+                .filter_map(|t| self.lexical_top(t))
+                .map(|(_, s1, s2)| LexScored {
+                    top: s1,
+                    margin: s1 - s2,
+                    right: false,
+                })
+                .collect();
+            c.sure_by_words = choose_sure(&lex_pos, &lex_neg, &bank);
+        }
+        Some(c)
     }
 }
 
@@ -211,6 +248,7 @@ fn choose(pos: &[Scored], neg: &[Scored], p: &super::Params) -> Calibration {
         answer_margin: m,
         in_scope_answered: recall,
         expected_wrong: wrong,
+        sure_by_words: None,
     }
 }
 

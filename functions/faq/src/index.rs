@@ -143,7 +143,7 @@ impl Default for Params {
             enc_lr_share: 0.5,
             enc_lr_epochs: 20,
             answer_weight: 1.0,
-            calib_wrong: 0.045,
+            calib_wrong: 0.03,
             calib_out_share: 0.2,
             calib_folds: 5,
             calib_full_max: 4000,
@@ -154,8 +154,11 @@ impl Default for Params {
 
 #[path = "calibrate.rs"]
 mod calibrate;
+#[path = "fast.rs"]
+mod fast;
 use crate::semantic::{extend_cache, softmax_t, EmbedCache, Semantic};
 pub use calibrate::Calibration;
+pub use fast::SureByWords;
 use handoff_encoder::Encoder;
 use std::sync::Arc;
 
@@ -189,6 +192,8 @@ pub struct FaqIndex {
     /// Score the best FAQ must reach to answer: `answer_min`, or higher after calibration.
     answer_min: f32,
     calibration: Option<Calibration>,
+    /// Thresholds of the words-only fast path (see `fast.rs`), when calibrated.
+    sure: Option<SureByWords>,
     /// The sentence encoder's side, when the index has one.
     semantic: Option<Semantic>,
 }
@@ -309,6 +314,7 @@ impl FaqIndex {
             if let Some(c) = index.calibrate(catalog) {
                 index.answer_min = c.answer_min;
                 index.answer_margin = c.answer_margin;
+                index.sure = c.sure_by_words;
                 index.calibration = Some(c);
             }
         }
@@ -405,6 +411,7 @@ impl FaqIndex {
             answer_margin,
             answer_min,
             calibration: None,
+            sure: None,
             semantic: None,
         };
         if let Some((encoder, cache)) = sem {
@@ -630,6 +637,40 @@ impl FaqIndex {
         if !any {
             return None;
         }
+        let mut total = self.lexical_scores(&q, detail.as_deref_mut());
+        let p = &self.params;
+        if let Some(sem) = &self.semantic {
+            let qv = sem.embed(text);
+            let (mut knn, mut cent, arg) = sem.similarities(&qv);
+            if let Some(d) = detail.as_deref_mut() {
+                d.enc_nearest = arg;
+                d.enc_sim = knn.clone();
+            }
+            softmax_t(&mut knn, p.enc_temp);
+            softmax_t(&mut cent, p.enc_temp);
+            let lr = sem.lr_probs(&qv);
+            let lr_share = if lr.is_some() {
+                p.enc_lr_share.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let w = p.w_enc.clamp(0.0, 1.0);
+            let share = p.enc_knn_share.clamp(0.0, 1.0);
+            for (i, t) in total.iter_mut().enumerate() {
+                let sim = share * knn[i] + (1.0 - share) * cent[i];
+                let e = (1.0 - lr_share) * sim + lr_share * lr.as_ref().map_or(0.0, |l| l[i]);
+                *t = (1.0 - w) * *t + w * e;
+                if let Some(d) = detail.as_deref_mut() {
+                    d.enc[i] = w * e;
+                }
+            }
+        }
+        Some(total)
+    }
+
+    /// The lexical scorers' combined score for every FAQ (kNN, centroid,
+    /// regression), each in 0..=1: the whole score of an index without an encoder.
+    fn lexical_scores(&self, q: &SparseVec, mut detail: Option<&mut Detail>) -> Vec<f32> {
         let c = self.ids.len();
         let p = &self.params;
         let mut total = vec![0f32; c];
@@ -641,7 +682,7 @@ impl FaqIndex {
         }
         if p.w_knn > 0.0 {
             let mut sims = vec![0f32; self.ex_class.len()];
-            for &(f, x) in &q {
+            for &(f, x) in q {
                 for &(e, v) in &self.postings[f as usize] {
                     sims[e as usize] += x * v;
                 }
@@ -677,7 +718,7 @@ impl FaqIndex {
             }
         }
         if p.w_centroid > 0.0 {
-            for &(f, x) in &q {
+            for &(f, x) in q {
                 for &(cl, v) in &self.centroid_postings[f as usize] {
                     total[cl as usize] += p.w_centroid * x * v;
                     if let Some(d) = detail.as_deref_mut() {
@@ -688,7 +729,7 @@ impl FaqIndex {
         }
         if p.w_lr > 0.0 && !self.lr_w.is_empty() {
             let mut z = self.lr_b.clone();
-            for &(f, x) in &q {
+            for &(f, x) in q {
                 let row = &self.lr_w[f as usize * c..(f as usize + 1) * c];
                 for (zc, wc) in z.iter_mut().zip(row) {
                     *zc += x * wc;
@@ -702,33 +743,7 @@ impl FaqIndex {
                 }
             }
         }
-        if let Some(sem) = &self.semantic {
-            let qv = sem.embed(text);
-            let (mut knn, mut cent, arg) = sem.similarities(&qv);
-            if let Some(d) = detail.as_deref_mut() {
-                d.enc_nearest = arg;
-                d.enc_sim = knn.clone();
-            }
-            softmax_t(&mut knn, p.enc_temp);
-            softmax_t(&mut cent, p.enc_temp);
-            let lr = sem.lr_probs(&qv);
-            let lr_share = if lr.is_some() {
-                p.enc_lr_share.clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let w = p.w_enc.clamp(0.0, 1.0);
-            let share = p.enc_knn_share.clamp(0.0, 1.0);
-            for (i, t) in total.iter_mut().enumerate() {
-                let sim = share * knn[i] + (1.0 - share) * cent[i];
-                let e = (1.0 - lr_share) * sim + lr_share * lr.as_ref().map_or(0.0, |l| l[i]);
-                *t = (1.0 - w) * *t + w * e;
-                if let Some(d) = detail.as_deref_mut() {
-                    d.enc[i] = w * e;
-                }
-            }
-        }
-        Some(total)
+        total
     }
 
     /// The ranking, decision and the evidence behind them, for `eval --explain`

@@ -18,7 +18,7 @@ mod text;
 
 pub use catalog::{Business, CatalogError, Faq, FaqCatalog};
 pub use handoff_encoder::Encoder;
-pub use index::{Calibration, Explanation, FaqDecision, FaqIndex, Params, Ranked};
+pub use index::{Calibration, Explanation, FaqDecision, FaqIndex, Params, Ranked, SureByWords};
 pub use language::LangTag;
 pub use semantic::shared_encoder;
 

@@ -238,3 +238,42 @@ fn the_encoder_ranks_by_meaning_across_languages() {
     let cal = index.calibration().expect("calibrated");
     assert!(cal.in_scope > 0 && cal.out_of_scope > 0);
 }
+
+/// The words-only fast path skips the encoder only when the words are sure:
+/// never for a sentence of the built-in bank, and its answer is the FAQ whose
+/// own wording the message repeats.
+#[test]
+fn the_words_only_fast_path_is_sure_only_of_its_own_wording() {
+    let encoder = handoff_faq::shared_encoder().expect(
+        "model files missing: run functions/encoder/fetch-model.sh or set HANDOFF_MODEL_DIR",
+    );
+    let c = FaqCatalog::from_json(include_str!("../../http/sample-faq.json")).unwrap();
+    let index = FaqIndex::build_with_encoder(&c, handoff_faq::Params::default(), encoder);
+    let sure = index
+        .sure_by_words_thresholds()
+        .expect("a catalog of this size gets a fast path");
+    assert!(sure.min >= 0.3 && sure.margin >= 0.1, "{sure:?}");
+    let bank = handoff_faq::signals::person_examples()
+        .iter()
+        .copied()
+        .chain(
+            handoff_faq::signals::situation_examples()
+                .iter()
+                .map(|(_, t)| *t),
+        );
+    for text in bank {
+        assert_eq!(index.sure_by_words(text), None, "{text}");
+    }
+    let mut answered = 0;
+    for faq in &c.faqs {
+        for q in faq.all_questions() {
+            if let Some(FaqDecision::Answer { faq_id, .. }) = index.sure_by_words(q) {
+                assert_eq!(faq_id, faq.id, "{q}");
+                answered += 1;
+            }
+        }
+    }
+    assert!(answered > 0);
+    // Without an encoder the words are the whole path: no separate fast path.
+    assert_eq!(FaqIndex::build(&c).sure_by_words("배송비 얼마예요?"), None);
+}

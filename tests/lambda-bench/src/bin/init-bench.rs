@@ -151,6 +151,15 @@ struct Stats {
     failures: Vec<String>,
     aws_before_ready: usize,
     aws_after_ready: usize,
+    /// Peak resident set (VmHWM) after the first answer, in KiB.
+    peak_rss_kib: Vec<f64>,
+}
+
+/// The process's peak resident set so far (Linux `VmHWM`), in KiB.
+fn peak_rss_kib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -239,6 +248,9 @@ async fn one_run(
         }
     };
     let done = wait_for(&mut armed.done, &mut child, until, "the answer").await;
+    if let Some(kib) = peak_rss_kib(child.id()) {
+        stats.peak_rss_kib.push(kib);
+    }
     kill(&mut child);
     let aws = stub.other_requests_since(t0);
     stats.aws_before_ready += aws.iter().filter(|r| r.at < ready).count();
@@ -386,7 +398,7 @@ async fn main() -> ExitCode {
         .and_then(|i| median(&sorted(&stats[i].init_ms)));
     println!();
     println!(
-        "{:<18} {:>4} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10} {:>8}",
+        "{:<18} {:>4} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10} {:>8} {:>9}",
         "binary",
         "ok",
         "init med",
@@ -396,11 +408,12 @@ async fn main() -> ExitCode {
         "answers",
         "bytes",
         "stripped",
-        "x hello"
+        "x hello",
+        "peak RSS"
     );
     println!(
-        "{:<18} {:>4} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10} {:>8}",
-        "", "", "ms", "ms", "med ms", "med ms", "resp/err", "", "", "(init)"
+        "{:<18} {:>4} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10} {:>8} {:>9}",
+        "", "", "ms", "ms", "med ms", "med ms", "resp/err", "", "", "(init)", "med MiB"
     );
     let mut failed = false;
     for ((bin, name, _, _), s) in bins.iter().zip(&stats) {
@@ -412,7 +425,7 @@ async fn main() -> ExitCode {
         };
         let bytes = std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0);
         println!(
-            "{:<18} {:>4} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10} {:>8}",
+            "{:<18} {:>4} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10} {:>8} {:>9}",
             name,
             s.init_ms.len(),
             fmt_ms(init_med),
@@ -424,7 +437,8 @@ async fn main() -> ExitCode {
             stripped_size(bin)
                 .map(|b| b.to_string())
                 .unwrap_or_else(|| "-".into()),
-            ratio
+            ratio,
+            fmt_ms(median(&sorted(&s.peak_rss_kib)).map(|k| k / 1024.0))
         );
         failed |= !s.failures.is_empty();
     }
