@@ -373,6 +373,7 @@ impl Config {
                 })?,
                 None => SignedDuration::from_secs(30),
             },
+            credits: credit_policy(vars)?,
         };
         let index = FaqIndex::build_auto(&catalog);
         let agent_tokens = vars
@@ -399,6 +400,26 @@ impl Config {
             ),
         })
     }
+}
+
+/// `HANDOFF_AGENT_CREDIT_LIMIT`, `HANDOFF_AGENT_CREDIT_DAILY_LIMIT` (minor units)
+/// and `HANDOFF_CREDIT_CURRENCY`, each with its default.
+fn credit_policy(vars: &dyn Vars) -> Result<handoff_core::credit::CreditPolicy, ConfigError> {
+    let d = handoff_core::credit::CreditPolicy::default();
+    let currency = match optional(vars, "HANDOFF_CREDIT_CURRENCY") {
+        None => d.currency,
+        Some(c) => handoff_core::credit::Currency::parse(c.trim()).map_err(|e| {
+            ConfigError::Invalid {
+                name: "HANDOFF_CREDIT_CURRENCY",
+                why: e.message,
+            }
+        })?,
+    };
+    Ok(handoff_core::credit::CreditPolicy {
+        per_credit: parse_num(vars, "HANDOFF_AGENT_CREDIT_LIMIT", d.per_credit)?,
+        daily: parse_num(vars, "HANDOFF_AGENT_CREDIT_DAILY_LIMIT", d.daily)?,
+        currency,
+    })
 }
 
 #[cfg(test)]
