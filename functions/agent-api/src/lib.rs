@@ -182,9 +182,7 @@ impl AgentApi {
                     Err(e) => e.into_response(),
                 }
             }
-            op if tools::OPERATIONS.contains(&op) => {
-                tools::handle(svc, &agent, op, id, &req).await
-            }
+            op if tools::OPERATIONS.contains(&op) => tools::handle(svc, &agent, op, id, &req).await,
             _ => ApiError::not_found().into_response(),
         }
     }

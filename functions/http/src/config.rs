@@ -408,12 +408,12 @@ fn credit_policy(vars: &dyn Vars) -> Result<handoff_core::credit::CreditPolicy, 
     let d = handoff_core::credit::CreditPolicy::default();
     let currency = match optional(vars, "HANDOFF_CREDIT_CURRENCY") {
         None => d.currency,
-        Some(c) => handoff_core::credit::Currency::parse(c.trim()).map_err(|e| {
-            ConfigError::Invalid {
+        Some(c) => {
+            handoff_core::credit::Currency::parse(c.trim()).map_err(|e| ConfigError::Invalid {
                 name: "HANDOFF_CREDIT_CURRENCY",
                 why: e.message,
-            }
-        })?,
+            })?
+        }
     };
     Ok(handoff_core::credit::CreditPolicy {
         per_credit: parse_num(vars, "HANDOFF_AGENT_CREDIT_LIMIT", d.per_credit)?,

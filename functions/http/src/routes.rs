@@ -118,7 +118,12 @@ pub const ROUTES: &[Route] = &[
         "/v1/agent/credits/{credit_id}/decline",
         Agent,
     ),
-    r("addNote", "POST", "/v1/agent/conversations/{id}/notes", Agent),
+    r(
+        "addNote",
+        "POST",
+        "/v1/agent/conversations/{id}/notes",
+        Agent,
+    ),
     r(
         "transfer",
         "POST",

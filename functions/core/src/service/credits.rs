@@ -58,11 +58,7 @@ impl HandoffService {
                 .ok_or(ServiceError::NotFound)?;
             let (credits_record, mut list) =
                 read_record::<ConversationCredits>(self.store.as_ref(), credits_key, now).await?;
-            if let Some(c) = list
-                .credits
-                .iter()
-                .find(|c| c.request_id == req.request_id)
-            {
+            if let Some(c) = list.credits.iter().find(|c| c.request_id == req.request_id) {
                 return match c.same_request(req) {
                     true => Ok((c.clone(), false)),
                     false => Err(ServiceError::IdempotencyKeyReused),
@@ -123,8 +119,12 @@ impl HandoffService {
             let pointer = CreditPointer {
                 conversation_id: id.clone(),
             };
-            ch.records
-                .push(RecordWrite::next(keys::credit(&credit.id)?, None, &pointer, None)?);
+            ch.records.push(RecordWrite::next(
+                keys::credit(&credit.id)?,
+                None,
+                &pointer,
+                None,
+            )?);
             tell_customer(&mut ch, customer.as_ref(), &credit, &self.settings);
             let (commit, _, _) = ch.into_commit(None);
             self.store.commit(commit).await?;
@@ -296,7 +296,10 @@ fn approval_alert(credit: &Credit, settings: &Settings) -> CreditAlert {
             format!("보상 승인 요청: {} · {amount} · {reason}", credit.agent_id)
         }
         crate::model::Lang::En => {
-            format!("Credit to approve: {} asks {amount} · {reason}", credit.agent_id)
+            format!(
+                "Credit to approve: {} asks {amount} · {reason}",
+                credit.agent_id
+            )
         }
     };
     CreditAlert {
