@@ -106,7 +106,13 @@ impl AgentApi {
         match route.operation {
             "me" => json_response(
                 200,
-                &json!({"agent_id": agent.id, "supervisor": agent.supervisor}),
+                &json!({
+                    "agent_id": agent.id,
+                    "supervisor": agent.supervisor,
+                    "credit_currency": svc.settings().credits.currency,
+                    "credit_limit": svc.settings().credits.per_credit,
+                    "credit_daily_limit": svc.settings().credits.daily,
+                }),
             ),
             "queue" => respond(
                 200,
