@@ -187,6 +187,26 @@ test('agent A transfers the conversation to agent B, who now owns it', T, async 
   await waitFor(async () => /상담원/.test(await S.customer.getByTestId('hf-status').innerText()), 'assigned status line');
 });
 
+test('a supervisor dismisses junk from the console on a phone', T, async () => {
+  const res = await fetch(BASE + '/v1/chat/messages', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text: 'asdf 상담원 asdf', device_id: 'credits-junk' }),
+  });
+  const junk = await res.json();
+  assert.equal(junk.status, 'queued', JSON.stringify(junk));
+  const sup = await open('supervisor-dismiss', { viewport: PHONE, mobile: true });
+  await signIn(sup, TOKEN_SUP, `#c/${junk.conversation_id}`);
+  sup.on('dialog', (d) => d.accept());
+  await sup.getByTestId('console-dismiss').click();
+  await waitFor(async () => (await api(TOKEN_SUP, 'GET', `/v1/agent/conversations/${junk.conversation_id}`)).status === 'resolved', 'dismissed');
+  await waitFor(async () => await sup.getByTestId('console-dismiss').isHidden(), 'no dismiss on a closed conversation');
+  // Agents do not get the button.
+  const agent = await open('agent-no-dismiss');
+  await signIn(agent, TOKEN_A, `#c/${S.cid}`);
+  await agent.getByTestId('packet-summary').waitFor();
+  assert.equal(await agent.getByTestId('console-dismiss').isHidden(), true);
+});
+
 test('no console errors on these pages', T, () => {
   assert.deepEqual(problems, []);
 });
