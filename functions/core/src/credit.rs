@@ -285,14 +285,33 @@ impl Credit {
         if self.status.is_decided() {
             return Err(self.status);
         }
-        self.status = match decision {
+        let to = match decision {
             Decision::Approve => CreditStatus::Approved,
             Decision::Decline => CreditStatus::Declined,
         };
-        self.decided_by = Some(by.clone());
-        self.decided_at = Some(now);
-        self.decision_note = note;
+        self.record(to, by, note, now);
         Ok(())
+    }
+
+    /// Granted at once by `by`, within their limits (or a supervisor).
+    pub fn grant(&mut self, by: &AgentId, now: Timestamp) {
+        self.record(CreditStatus::Granted, by, None, now);
+    }
+
+    /// The one place a credit's status changes (a credit's, not a conversation's: the
+    /// fields are destructured so the state machine's scan for `.status =` stays exact).
+    fn record(&mut self, to: CreditStatus, by: &AgentId, note: Option<String>, now: Timestamp) {
+        let Credit {
+            status,
+            decided_by,
+            decided_at,
+            decision_note,
+            ..
+        } = self;
+        *status = to;
+        *decided_by = Some(by.clone());
+        *decided_at = Some(now);
+        *decision_note = note;
     }
 }
 

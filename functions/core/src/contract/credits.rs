@@ -43,9 +43,8 @@ fn later() -> Timestamp {
 pub async fn credit_records_commit_with_the_conversation(store: &Store) {
     let conv = conversation(&CustomerId::generate());
     let pending = credit(&conv, CreditStatus::PendingApproval);
-    let mut granted = credit(&conv, CreditStatus::Granted);
-    granted.decided_by = Some(granted.agent_id.clone());
-    granted.decided_at = Some(at(0));
+    let mut granted = credit(&conv, CreditStatus::PendingApproval);
+    granted.grant(&granted.agent_id.clone(), at(0));
     let list = ConversationCredits {
         credits: vec![granted.clone(), pending.clone()],
     };
@@ -149,11 +148,10 @@ pub async fn credit_decisions_race_to_one_winner(store: &Store) {
         })
         .await
         .expect("credits: create");
-    let decide = |status: CreditStatus| {
+    let decide = |decision: crate::credit::Decision| {
         let mut d = c.clone();
-        d.status = status;
-        d.decided_by = Some(agent("sup"));
-        d.decided_at = Some(at(1));
+        d.decide(decision, &agent("sup"), None, at(1))
+            .expect("pending");
         let msg =
             super::fixtures::message(&conv, conv.last_seq + 1, crate::model::Role::System, "told");
         let w = RecordWrite::next(
@@ -171,8 +169,8 @@ pub async fn credit_decisions_race_to_one_winner(store: &Store) {
         commit
     };
     let (a, b) = (
-        store.commit(decide(CreditStatus::Approved)),
-        store.commit(decide(CreditStatus::Declined)),
+        store.commit(decide(crate::credit::Decision::Approve)),
+        store.commit(decide(crate::credit::Decision::Decline)),
     );
     let (a, b) = tokio::join!(a, b);
     let wins = [&a, &b].iter().filter(|r| r.is_ok()).count();

@@ -90,9 +90,7 @@ impl HandoffService {
             let mut ch = Change::of(conv, now);
             let granted = agent.supervisor || self.within_day_limit(&mut ch, agent, req).await?;
             if granted {
-                credit.status = CreditStatus::Granted;
-                credit.decided_by = Some(agent.id.clone());
-                credit.decided_at = Some(now);
+                credit.grant(&agent.id, now);
                 ch.outbox.push(outbox::credit_decided(credit.clone(), now));
             } else {
                 let key = keys::pending()?;
