@@ -423,6 +423,46 @@ fn credit_policy(vars: &dyn Vars) -> Result<handoff_core::credit::CreditPolicy, 
 }
 
 #[cfg(test)]
+mod credit_settings {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<handoff_core::credit::CreditPolicy, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        credit_policy(&move |k: &str| map.get(k).cloned())
+    }
+
+    #[test]
+    fn credit_limits_from_the_environment_with_defaults() {
+        let d = from(&[]).unwrap();
+        assert_eq!(
+            (d.per_credit, d.daily, d.currency.as_str()),
+            (30_000, 100_000, "KRW")
+        );
+        let p = from(&[
+            ("HANDOFF_AGENT_CREDIT_LIMIT", "5000"),
+            ("HANDOFF_AGENT_CREDIT_DAILY_LIMIT", "20000"),
+            ("HANDOFF_CREDIT_CURRENCY", "USD"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (p.per_credit, p.daily, p.currency.as_str()),
+            (5_000, 20_000, "USD")
+        );
+        for (name, value) in [
+            ("HANDOFF_AGENT_CREDIT_LIMIT", "lots"),
+            ("HANDOFF_AGENT_CREDIT_DAILY_LIMIT", "-1"),
+            ("HANDOFF_CREDIT_CURRENCY", "won"),
+        ] {
+            let err = from(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
