@@ -21,6 +21,8 @@ use handoff_http::{
     require_visible, respond, ApiError, Framing, Request, Response,
 };
 
+mod tools;
+
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
 
 pub struct AgentApi {
@@ -36,9 +38,13 @@ fn console_csp() -> &'static str {
     CSP.get_or_init(|| html_csp(&inline_script_hashes(CONSOLE_HTML), Framing::Deny))
 }
 
+/// A reply: the agent's own `text`, or the answer of FAQ `faq_id` (not both).
 #[derive(Debug, Deserialize)]
 struct ReplyBody {
-    text: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    faq_id: Option<String>,
 }
 
 /// The signed-in agent, from the authorizer's JWT claims: an access token (from
@@ -100,7 +106,13 @@ impl AgentApi {
         match route.operation {
             "me" => json_response(
                 200,
-                &json!({"agent_id": agent.id, "supervisor": agent.supervisor}),
+                &json!({
+                    "agent_id": agent.id,
+                    "supervisor": agent.supervisor,
+                    "credit_currency": svc.settings().credits.currency,
+                    "credit_limit": svc.settings().credits.per_credit,
+                    "credit_daily_limit": svc.settings().credits.daily,
+                }),
             ),
             "queue" => respond(
                 200,
@@ -142,9 +154,28 @@ impl AgentApi {
                         "dismiss" => svc.dismiss(&agent, &id).await?,
                         _ => {
                             let body: ReplyBody = json_body(&req)?;
-                            let text = MessageText::parse(&body.text)?;
-                            require_visible(&body.text)?;
-                            let message = svc.agent_reply(&agent, &id, text).await?;
+                            let message = match (body.text, body.faq_id) {
+                                (Some(_), Some(_)) => {
+                                    return Err(ApiError::bad_request(
+                                        "invalid_input",
+                                        "send either text or faq_id, not both",
+                                    ))
+                                }
+                                (None, None) => {
+                                    return Err(ApiError::bad_request(
+                                        "invalid_input",
+                                        "text: send text, or faq_id for a canned answer",
+                                    ))
+                                }
+                                (None, Some(faq_id)) => {
+                                    svc.canned_reply(&agent, &id, &faq_id).await?
+                                }
+                                (Some(raw), None) => {
+                                    let text = MessageText::parse(&raw)?;
+                                    require_visible(&raw)?;
+                                    svc.agent_reply(&agent, &id, text).await?
+                                }
+                            };
                             return Ok((201, serde_json::to_value(message).unwrap_or_default()));
                         }
                     };
@@ -157,6 +188,7 @@ impl AgentApi {
                     Err(e) => e.into_response(),
                 }
             }
+            op if tools::OPERATIONS.contains(&op) => tools::handle(svc, &agent, op, id, &req).await,
             _ => ApiError::not_found().into_response(),
         }
     }

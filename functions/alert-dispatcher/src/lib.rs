@@ -68,6 +68,8 @@ pub struct Config {
     pub table: String,
     pub retention_days: u32,
     pub alerts_topic_arn: String,
+    /// Where decided credits are published: `HANDOFF_CREDIT_EVENTS_TOPIC_ARN`.
+    pub credit_events_topic_arn: Option<String>,
     pub sms: SmsSettings,
     /// Texts to customers go through Twilio (`HANDOFF_SMS_PROVIDER=twilio`), alerts still through SNS.
     pub twilio: Option<TwilioAccount>,
@@ -101,6 +103,7 @@ impl Config {
             table: required(vars, "HANDOFF_TABLE")?,
             retention_days: parse_num(vars, "HANDOFF_RETENTION_DAYS", 0)?,
             alerts_topic_arn: required(vars, "HANDOFF_ALERTS_TOPIC_ARN")?,
+            credit_events_topic_arn: optional(vars, "HANDOFF_CREDIT_EVENTS_TOPIC_ARN"),
             sms: SmsSettings::from_vars(var),
             console_url: optional(vars, "HANDOFF_CONSOLE_URL").or_else(|| {
                 optional(vars, "PUBLIC_BASE_URL")
@@ -203,7 +206,8 @@ impl Dispatcher {
             config.alerts_topic_arn.clone(),
             config.sms.clone(),
         )
-        .with_console_url(config.console_url.clone());
+        .with_console_url(config.console_url.clone())
+        .with_credit_events_topic(config.credit_events_topic_arn.clone());
         let delivery: Arc<dyn Delivery> = match &config.twilio {
             None => Arc::new(DropRejectedTexts(sns)),
             Some(account) => {

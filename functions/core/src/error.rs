@@ -93,6 +93,14 @@ pub enum ServiceError {
     NoVerification,
     #[error(transparent)]
     CodeRejected(#[from] crate::verification::CodeRejected),
+    #[error("credit not found")]
+    CreditNotFound,
+    /// A credit is decided once; this one is `granted`, `approved` or `declined` already.
+    #[error("this credit is already {0}")]
+    CreditDecided(&'static str),
+    /// A bounded list is full (a conversation's credits or notes, pending credits).
+    #[error("{0}")]
+    TooMany(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

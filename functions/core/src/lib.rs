@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod conversation;
+pub mod credit;
 pub mod error;
 pub mod hours;
 pub mod ids;

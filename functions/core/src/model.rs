@@ -260,6 +260,10 @@ pub enum Outbound {
         to: PhoneNumber,
         text: String,
     },
+    /// Supervisors: a credit waits for approval.
+    CreditApproval(crate::credit::CreditAlert),
+    /// A decided credit (granted, approved or declined), for the business's systems.
+    CreditDecided(crate::credit::Credit),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

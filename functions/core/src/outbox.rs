@@ -93,6 +93,24 @@ pub fn agent_alert(alert: AgentAlert, number: u32, now: Timestamp) -> OutboxItem
     }
 }
 
+/// Supervisors' alert that credit `alert.credit_id` waits for approval: one per credit.
+pub fn credit_approval(alert: crate::credit::CreditAlert, now: Timestamp) -> OutboxItem {
+    OutboxItem {
+        id: format!("credit-approval:{}", alert.credit_id),
+        created_at: now,
+        item: Outbound::CreditApproval(alert),
+    }
+}
+
+/// The event of a decided credit: one per credit (a credit is decided once).
+pub fn credit_decided(credit: crate::credit::Credit, now: Timestamp) -> OutboxItem {
+    OutboxItem {
+        id: format!("credit-decided:{}", credit.id),
+        created_at: now,
+        item: Outbound::CreditDecided(credit),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dispatched {
     Delivered,

@@ -53,6 +53,10 @@ pub struct HandoffPacket {
     pub bot_answers: Vec<BotAnswer>,
     pub earlier_conversations: Vec<EarlierConversation>,
     pub queued_at: Option<Timestamp>,
+    /// Goodwill credits: who asked, when and why, who decided and when.
+    pub credits: Vec<crate::credit::Credit>,
+    /// Agents' private notes; never shown to the customer.
+    pub notes: Vec<crate::credit::Note>,
 }
 
 pub fn reason_text(reason: HandoffReason, lang: Lang) -> &'static str {

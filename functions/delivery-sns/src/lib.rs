@@ -8,6 +8,7 @@ use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sns::Client;
 
+use handoff_core::credit::{Credit, CreditAlert};
 use handoff_core::model::{AgentAlert, Outbound, OutboxItem};
 use handoff_core::ports::Delivery;
 use handoff_core::DeliveryError;
@@ -44,6 +45,8 @@ pub struct SnsDelivery {
     sms: SmsSettings,
     /// Agent console URL, for alerts whose link was not known when they were recorded.
     console_url: Option<String>,
+    /// The topic decided credits are published to (`HANDOFF_CREDIT_EVENTS_TOPIC_ARN`).
+    credit_events_topic_arn: Option<String>,
 }
 
 fn attr(value: &str) -> Result<MessageAttributeValue, DeliveryError> {
@@ -126,7 +129,49 @@ impl SnsDelivery {
             topic_arn,
             sms,
             console_url: None,
+            credit_events_topic_arn: None,
         }
+    }
+
+    /// Decided credits go to this topic (`None`: they cannot be delivered).
+    pub fn with_credit_events_topic(mut self, arn: Option<String>) -> Self {
+        self.credit_events_topic_arn = arn;
+        self
+    }
+
+    /// Supervisors' alert of a credit to approve, on the alerts topic (kind `credit_approval`).
+    async fn credit_approval(&self, a: &CreditAlert) -> Result<(), DeliveryError> {
+        self.client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .message(a.message(self.console_url.as_deref()))
+            .message_attributes("kind", attr("credit_approval")?)
+            .message_attributes("queue", attr(&a.queue)?)
+            .message_attributes("conversation_id", attr(a.conversation_id.as_str())?)
+            .send()
+            .await
+            .map_err(|e| classify("credit approval alert", e))?;
+        Ok(())
+    }
+
+    /// A decided credit as JSON on the credit events topic (kind `credit_decided`).
+    async fn credit_decided(&self, c: &Credit) -> Result<(), DeliveryError> {
+        let topic = self.credit_events_topic_arn.as_deref().ok_or_else(|| {
+            DeliveryError::Permanent("HANDOFF_CREDIT_EVENTS_TOPIC_ARN is not set".into())
+        })?;
+        let body = serde_json::to_string(c)
+            .map_err(|e| DeliveryError::Permanent(format!("encoding a credit: {e}")))?;
+        self.client
+            .publish()
+            .topic_arn(topic)
+            .message(body)
+            .message_attributes("kind", attr("credit_decided")?)
+            .message_attributes("status", attr(c.status.as_str())?)
+            .message_attributes("conversation_id", attr(c.conversation_id.as_str())?)
+            .send()
+            .await
+            .map_err(|e| classify("credit event", e))?;
+        Ok(())
     }
 
     /// Alerts link to the conversation in this console.
@@ -194,6 +239,8 @@ impl Delivery for SnsDelivery {
         match &item.item {
             Outbound::AgentAlert(a) => self.alert(a).await,
             Outbound::CustomerSms { to, text, .. } => self.text(to, text).await,
+            Outbound::CreditApproval(a) => self.credit_approval(a).await,
+            Outbound::CreditDecided(c) => self.credit_decided(c).await,
         }
     }
 }

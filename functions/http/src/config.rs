@@ -373,6 +373,7 @@ impl Config {
                 })?,
                 None => SignedDuration::from_secs(30),
             },
+            credits: credit_policy(vars)?,
         };
         let index = FaqIndex::build_auto(&catalog);
         let agent_tokens = vars
@@ -398,6 +399,66 @@ impl Config {
                 optional(vars, crate::cors::AllowedOrigins::VAR).as_deref(),
             ),
         })
+    }
+}
+
+/// `HANDOFF_AGENT_CREDIT_LIMIT`, `HANDOFF_AGENT_CREDIT_DAILY_LIMIT` (minor units)
+/// and `HANDOFF_CREDIT_CURRENCY`, each with its default.
+fn credit_policy(vars: &dyn Vars) -> Result<handoff_core::credit::CreditPolicy, ConfigError> {
+    let d = handoff_core::credit::CreditPolicy::default();
+    let currency = match optional(vars, "HANDOFF_CREDIT_CURRENCY") {
+        None => d.currency,
+        Some(c) => {
+            handoff_core::credit::Currency::parse(c.trim()).map_err(|e| ConfigError::Invalid {
+                name: "HANDOFF_CREDIT_CURRENCY",
+                why: e.message,
+            })?
+        }
+    };
+    Ok(handoff_core::credit::CreditPolicy {
+        per_credit: parse_num(vars, "HANDOFF_AGENT_CREDIT_LIMIT", d.per_credit)?,
+        daily: parse_num(vars, "HANDOFF_AGENT_CREDIT_DAILY_LIMIT", d.daily)?,
+        currency,
+    })
+}
+
+#[cfg(test)]
+mod credit_settings {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<handoff_core::credit::CreditPolicy, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        credit_policy(&move |k: &str| map.get(k).cloned())
+    }
+
+    #[test]
+    fn credit_limits_from_the_environment_with_defaults() {
+        let d = from(&[]).unwrap();
+        assert_eq!(
+            (d.per_credit, d.daily, d.currency.as_str()),
+            (30_000, 100_000, "KRW")
+        );
+        let p = from(&[
+            ("HANDOFF_AGENT_CREDIT_LIMIT", "5000"),
+            ("HANDOFF_AGENT_CREDIT_DAILY_LIMIT", "20000"),
+            ("HANDOFF_CREDIT_CURRENCY", "USD"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (p.per_credit, p.daily, p.currency.as_str()),
+            (5_000, 20_000, "USD")
+        );
+        for (name, value) in [
+            ("HANDOFF_AGENT_CREDIT_LIMIT", "lots"),
+            ("HANDOFF_AGENT_CREDIT_DAILY_LIMIT", "-1"),
+            ("HANDOFF_CREDIT_CURRENCY", "won"),
+        ] {
+            let err = from(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 }
 

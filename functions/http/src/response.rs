@@ -117,6 +117,12 @@ impl From<ServiceError> for ApiError {
                 CodeRejected::Expired => ApiError::new(400, "code_expired", r.to_string()),
                 CodeRejected::TooManyAttempts => ApiError::new(400, "code_dead", r.to_string()),
             },
+            ServiceError::CreditNotFound => ApiError::new(404, "credit_not_found", e.to_string()),
+            ServiceError::CreditDecided(status) => ApiError {
+                extra: Some(("status", status.to_string())),
+                ..ApiError::new(409, "already_decided", e.to_string())
+            },
+            ServiceError::TooMany(why) => ApiError::new(409, "limit_reached", why),
             ServiceError::Contended => {
                 ApiError::new(409, "busy", "the conversation is changing; try again")
             }

@@ -99,6 +99,38 @@ pub const ROUTES: &[Route] = &[
         "/v1/agent/conversations/{id}/dismiss",
         Agent,
     ),
+    r(
+        "grantCredit",
+        "POST",
+        "/v1/agent/conversations/{id}/credits",
+        Agent,
+    ),
+    r("pendingCredits", "GET", "/v1/agent/credits", Agent),
+    r(
+        "approveCredit",
+        "POST",
+        "/v1/agent/credits/{credit_id}/approve",
+        Agent,
+    ),
+    r(
+        "declineCredit",
+        "POST",
+        "/v1/agent/credits/{credit_id}/decline",
+        Agent,
+    ),
+    r(
+        "addNote",
+        "POST",
+        "/v1/agent/conversations/{id}/notes",
+        Agent,
+    ),
+    r(
+        "transfer",
+        "POST",
+        "/v1/agent/conversations/{id}/transfer",
+        Agent,
+    ),
+    r("cannedAnswers", "GET", "/v1/agent/faqs", Agent),
 ];
 
 /// The outcome of routing a request.

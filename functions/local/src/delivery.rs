@@ -52,6 +52,12 @@ impl Delivery for FileDelivery {
             } => {
                 tracing::info!(conversation_id = %conversation_id, to = %to.masked(), "text to customer (local)")
             }
+            Outbound::CreditApproval(a) => {
+                tracing::info!(conversation_id = %a.conversation_id, credit_id = %a.credit_id, "credit approval alert (local)")
+            }
+            Outbound::CreditDecided(c) => {
+                tracing::info!(conversation_id = %c.conversation_id, credit_id = %c.id, status = c.status.as_str(), "credit decided event (local)")
+            }
         }
         Ok(())
     }

@@ -113,7 +113,23 @@ async fn aws_app(opts: &server::ServeOptions, provision: bool) -> Result<server:
         };
     let sms = handoff_sns::SmsSettings::from_vars(|n| std::env::var(n).ok());
     let mut app = server::build_app(opts, Arc::new(store))?;
-    app.delivery = Arc::new(handoff_sns::SnsDelivery::new(sns, topic.clone(), sms));
+    let credit_events = match std::env::var("HANDOFF_CREDIT_EVENTS_TOPIC_ARN")
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
+        Some(arn) => Some(arn),
+        None if provision => Some(
+            handoff_sns::SnsDelivery::provision_topic(&sns, "handoff-credit-events")
+                .await
+                .map_err(|e| format!("provisioning the credit events topic: {e}"))?,
+        ),
+        // Decided credits then fail delivery, logged by the dispatcher loop.
+        None => None,
+    };
+    app.delivery = Arc::new(
+        handoff_sns::SnsDelivery::new(sns, topic.clone(), sms)
+            .with_credit_events_topic(credit_events),
+    );
     println!(
         "store: DynamoDB table {}; alerts: {topic}",
         std::env::var("HANDOFF_TABLE").unwrap_or_default()

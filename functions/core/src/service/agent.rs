@@ -113,13 +113,16 @@ impl HandoffService {
             .store
             .customer_conversations(&conv.customer_id, self.settings.earlier_conversations + 1)
             .await?;
-        Ok(build_packet(
+        let mut packet = build_packet(
             &conv,
             transcript,
             customer.as_ref(),
             &earlier,
             &self.settings,
-        ))
+        );
+        packet.credits = self.conversation_credits(id).await?;
+        packet.notes = self.conversation_notes(id).await?;
+        Ok(packet)
     }
 
     /// Take a queued conversation. Exactly one of several agents claiming at once wins.
@@ -251,6 +254,8 @@ fn build_packet(
         bot_answers,
         earlier_conversations,
         queued_at: conv.handoff.as_ref().map(|h| h.requested_at),
+        credits: Vec::new(),
+        notes: Vec::new(),
     }
 }
 
@@ -263,7 +268,7 @@ fn decide_claim(ch: &mut Change, agent: &Agent) -> Result<bool, ServiceError> {
     Ok(true)
 }
 
-fn decide_reply(
+pub(super) fn decide_reply(
     ch: &mut Change,
     customer: Option<&Customer>,
     agent: &Agent,
@@ -324,7 +329,13 @@ fn decide_release(
 }
 
 /// A system notice by SMS to a customer who is reached that way.
-fn notify_sms(ch: &mut Change, customer: &Customer, seq: u64, text: String, settings: &Settings) {
+pub(super) fn notify_sms(
+    ch: &mut Change,
+    customer: &Customer,
+    seq: u64,
+    text: String,
+    settings: &Settings,
+) {
     let reach = ch.conv.reach_by_sms(ch.now);
     if let (true, false, Some(to)) = (reach, customer.sms_opted_out, customer.phone.clone()) {
         ch.text(seq, to, settings.sms_text(&text));
@@ -351,6 +362,7 @@ mod tests {
             earlier_conversations: 5,
             rate_limits: crate::limits::RateLimits::off(),
             alert_coalesce: jiff::SignedDuration::ZERO,
+            credits: Default::default(),
         }
     }
     fn agent(id: &str) -> Agent {

@@ -9,7 +9,9 @@
 mod abuse;
 mod agent;
 mod change;
+mod console;
 mod contact;
+mod credits;
 mod customer;
 mod inbound;
 mod queue;
@@ -30,6 +32,7 @@ use crate::ports::{Clock, ConversationStore, Delivery};
 
 pub use crate::outbox::{Dispatched, OutboxDispatcher};
 pub use agent::{AgentQueue, QueueItem, QUEUE_PAGE_MAX};
+pub use console::CannedAnswer;
 pub use inbound::{Inbound, Origin, Received, ReplyVia, Sender};
 pub use queue::QueueInfo;
 
@@ -63,6 +66,8 @@ pub struct Settings {
     pub rate_limits: crate::limits::RateLimits,
     /// Agents get at most one alert per queue in this window; the rest are counted.
     pub alert_coalesce: jiff::SignedDuration,
+    /// Goodwill credit limits and currency.
+    pub credits: crate::credit::CreditPolicy,
 }
 
 impl Settings {

@@ -67,6 +67,7 @@ pub fn settings() -> Settings {
         earlier_conversations: 5,
         rate_limits: handoff_core::limits::RateLimits::off(),
         alert_coalesce: jiff::SignedDuration::ZERO,
+        credits: Default::default(),
     }
 }
 

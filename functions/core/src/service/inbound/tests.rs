@@ -31,6 +31,7 @@ fn settings() -> Settings {
         earlier_conversations: 5,
         rate_limits: crate::limits::RateLimits::off(),
         alert_coalesce: jiff::SignedDuration::ZERO,
+        credits: Default::default(),
     }
 }
 
