@@ -768,7 +768,13 @@ impl ConversationStore for DynamoStore {
         }
         for r in &commit.records {
             let (condition, values) = records::condition(r.expected_version);
-            items.push(put(table, records::item(&r.record)?, condition, values)?);
+            let mut item = records::item(&r.record)?;
+            if r.record.expires_at.is_none() {
+                // Kept records (credits, notes) hold personal data: they go with
+                // the conversation's retention, counted from their last change.
+                self.expiry(&mut item, jiff::Timestamp::now());
+            }
+            items.push(put(table, item, condition, values)?);
             parts.push(Part::Record(r.record.key.to_string()));
         }
         if items.is_empty() {

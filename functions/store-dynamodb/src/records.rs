@@ -52,7 +52,13 @@ impl RecordStore for DynamoStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item(&w.record)?))
+            .set_item(Some({
+                let mut it = item(&w.record)?;
+                if w.record.expires_at.is_none() {
+                    self.expiry(&mut it, jiff::Timestamp::now());
+                }
+                it
+            }))
             .condition_expression(cond);
         req = if w.expected_version.is_none() {
             req.expression_attribute_names("#pk", keys::PK)

@@ -127,3 +127,61 @@ async fn request_budget_of_credits_and_console_tools() {
     assert_eq!(read_packet.writes(), 0, "{read_packet}");
     assert!(read_packet.reads() <= 6, "{read_packet}");
 }
+
+/// Records written without their own expiry (credits, notes: personal data) get the
+/// table's retention, from their last change; records with one keep theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_records_expire_with_the_retention_setting() {
+    use handoff_core::ports::{Commit, ConversationStore};
+    use handoff_core::records::{RecordKey, RecordStore, RecordWrite};
+    let (store, _) = testing::store().await; // 30 days of retention
+    let now = jiff::Timestamp::now().as_second();
+    let kept = RecordKey::new("note", &uuid::Uuid::new_v4().simple().to_string()).unwrap();
+    let put = RecordKey::new("note", &uuid::Uuid::new_v4().simple().to_string()).unwrap();
+    let own = RecordKey::new("gate", &uuid::Uuid::new_v4().simple().to_string()).unwrap();
+    let own_expiry = jiff::Timestamp::from_second(now + 60).unwrap();
+    store
+        .commit(Commit {
+            records: vec![
+                RecordWrite::next(kept.clone(), None, &"in a commit", None).unwrap(),
+                RecordWrite::next(own.clone(), None, &"own expiry", Some(own_expiry)).unwrap(),
+            ],
+            ..Commit::default()
+        })
+        .await
+        .expect("commit");
+    store
+        .put_record(RecordWrite::next(put.clone(), None, &"put alone", None).unwrap())
+        .await
+        .expect("put");
+    let expires = |key: &RecordKey| {
+        let (client, table) = (store.client().clone(), store.table().to_string());
+        let pk = format!("REC#{key}");
+        async move {
+            let item = client
+                .get_item()
+                .table_name(table)
+                .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+                .key(
+                    "SK",
+                    aws_sdk_dynamodb::types::AttributeValue::S("META".into()),
+                )
+                .send()
+                .await
+                .expect("get")
+                .item
+                .expect("item");
+            item["expires_at"]
+                .as_n()
+                .expect("number")
+                .parse::<i64>()
+                .unwrap()
+        }
+    };
+    let month = 30 * 86_400;
+    for key in [&kept, &put] {
+        let at = expires(key).await;
+        assert!((at - (now + month)).abs() < 120, "{key}: {at}");
+    }
+    assert_eq!(expires(&own).await, now + 60);
+}
