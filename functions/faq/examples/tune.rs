@@ -47,6 +47,7 @@ fn set_param(p: &mut Params, kv: &str) {
     let f = || v.parse::<f32>().expect("number");
     match k {
         "use_concepts" => p.use_concepts = v == "true" || v == "1",
+        "calib_mix" => p.calib_mix = v == "true" || v == "1",
         "w_knn" => p.w_knn = f(),
         "w_centroid" => p.w_centroid = f(),
         "w_lr" => p.w_lr = f(),

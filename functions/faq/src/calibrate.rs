@@ -32,6 +32,64 @@ pub struct Calibration {
     pub expected_wrong: f32,
     /// The words-only fast path (with an encoder only).
     pub sure_by_words: Option<SureByWords>,
+    /// The encoder's share in the mix that ranked the held-out questions best
+    /// (with an encoder; else the configured one).
+    pub w_enc: f32,
+}
+
+/// A held-out question's lexical and encoder scores per FAQ, and its FAQ
+/// (None: a question of a held-out FAQ, which no answer fits).
+struct Held {
+    lexical: Vec<f32>,
+    encoder: Option<Vec<f32>>,
+    faq: Option<usize>,
+}
+
+impl Held {
+    fn mixed(&self, w: f32) -> Vec<f32> {
+        match &self.encoder {
+            Some(e) => self
+                .lexical
+                .iter()
+                .zip(e)
+                .map(|(l, e)| (1.0 - w) * l + w * e)
+                .collect(),
+            None => self.lexical.clone(),
+        }
+    }
+
+    fn scored(&self, w: f32) -> Scored {
+        let (b, s1, s2) = top_two(&self.mixed(w));
+        Scored {
+            top: s1,
+            margin: s1 - s2,
+            right: self.faq == Some(b),
+        }
+    }
+
+    fn lex_scored(&self) -> LexScored {
+        let (b, s1, s2) = top_two(&self.lexical);
+        LexScored {
+            top: s1,
+            margin: s1 - s2,
+            right: self.faq == Some(b),
+        }
+    }
+}
+
+/// The encoder share ranking the most held-out example questions first
+/// (ties: the one nearest the configured share).
+fn choose_mix(pos: &[Held], configured: f32) -> f32 {
+    let mut best = (0usize, configured);
+    for i in 1..=9 {
+        let w = i as f32 / 10.0;
+        let right = pos.iter().filter(|h| h.scored(w).right).count();
+        let nearer = (w - configured).abs() < (best.1 - configured).abs();
+        if right > best.0 || (right == best.0 && nearer) {
+            best = (right, w);
+        }
+    }
+    best.1
 }
 
 /// One scored held-out question: best score, margin over the second, and
@@ -88,11 +146,9 @@ impl FaqIndex {
             .semantic
             .as_ref()
             .map(|s| (s.encoder().clone(), s.cache().clone()));
-        let mut pos: Vec<Scored> = Vec::new();
-        let mut neg: Vec<Scored> = Vec::new();
+        let mut pos: Vec<Held> = Vec::new();
+        let mut neg: Vec<Held> = Vec::new();
         let fast = sem.is_some();
-        let mut lex_pos: Vec<LexScored> = Vec::new();
-        let mut lex_neg: Vec<LexScored> = Vec::new();
 
         // Held-out examples: right when their own FAQ ranks first.
         for fold in 0..run_folds {
@@ -118,19 +174,11 @@ impl FaqIndex {
             }
             let sub = FaqIndex::build_model(&train, sub_params.clone(), sem.clone());
             for (ci, q) in &held {
-                if let Some(scores) = sub.scores(q) {
-                    let (b, s1, s2) = top_two(&scores);
-                    pos.push(Scored {
-                        top: s1,
-                        margin: s1 - s2,
-                        right: b == *ci,
-                    });
-                }
-                if let Some((b, s1, s2)) = fast.then(|| sub.lexical_top(q)).flatten() {
-                    lex_pos.push(LexScored {
-                        top: s1,
-                        margin: s1 - s2,
-                        right: b == *ci,
+                if let Some((lexical, encoder)) = sub.component_scores(q, None) {
+                    pos.push(Held {
+                        lexical,
+                        encoder,
+                        faq: Some(*ci),
                     });
                 }
             }
@@ -154,19 +202,11 @@ impl FaqIndex {
                 let held = sample(held, MAX_HELD / run_folds);
                 let sub = FaqIndex::build_model(&train, sub_params.clone(), sem.clone());
                 for q in &held {
-                    if let Some(scores) = sub.scores(q) {
-                        let (_, s1, s2) = top_two(&scores);
-                        neg.push(Scored {
-                            top: s1,
-                            margin: s1 - s2,
-                            right: false,
-                        });
-                    }
-                    if let Some((_, s1, s2)) = fast.then(|| sub.lexical_top(q)).flatten() {
-                        lex_neg.push(LexScored {
-                            top: s1,
-                            margin: s1 - s2,
-                            right: false,
+                    if let Some((lexical, encoder)) = sub.component_scores(q, None) {
+                        neg.push(Held {
+                            lexical,
+                            encoder,
+                            faq: None,
                         });
                     }
                 }
@@ -175,8 +215,17 @@ impl FaqIndex {
         if pos.is_empty() {
             return None;
         }
-        let mut c = choose(&pos, &neg, p);
+        let w_enc = if fast && p.calib_mix {
+            choose_mix(&pos, self.w_enc)
+        } else {
+            self.w_enc
+        };
+        let scored = |h: &[Held]| h.iter().map(|h| h.scored(w_enc)).collect::<Vec<_>>();
+        let mut c = choose(&scored(&pos), &scored(&neg), p);
+        c.w_enc = w_enc;
         if fast {
+            let lex_pos: Vec<LexScored> = pos.iter().map(Held::lex_scored).collect();
+            let lex_neg: Vec<LexScored> = neg.iter().map(Held::lex_scored).collect();
             // Sentences that must reach a person never pass the fast path, which
             // skips the signal bank's matching by meaning.
             let bank: Vec<LexScored> = crate::signals::person_examples()
@@ -249,6 +298,7 @@ fn choose(pos: &[Scored], neg: &[Scored], p: &super::Params) -> Calibration {
         in_scope_answered: recall,
         expected_wrong: wrong,
         sure_by_words: None,
+        w_enc: p.w_enc,
     }
 }
 

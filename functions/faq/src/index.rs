@@ -119,6 +119,9 @@ pub struct Params {
     pub calib_full_max: usize,
     /// Upper bound of the calibrated margin threshold.
     pub calib_margin_max: f32,
+    /// Let the calibration choose the encoder's share (`w_enc`) that ranks the
+    /// catalog's held-out questions best.
+    pub calib_mix: bool,
 }
 
 impl Default for Params {
@@ -148,6 +151,7 @@ impl Default for Params {
             calib_folds: 5,
             calib_full_max: 4000,
             calib_margin_max: 0.5,
+            calib_mix: true,
         }
     }
 }
@@ -194,6 +198,9 @@ pub struct FaqIndex {
     calibration: Option<Calibration>,
     /// Thresholds of the words-only fast path (see `fast.rs`), when calibrated.
     sure: Option<SureByWords>,
+    /// The encoder's share in the mix: `params.w_enc`, or what the build-time
+    /// calibration found best on the catalog's own held-out questions.
+    w_enc: f32,
     /// The sentence encoder's side, when the index has one.
     semantic: Option<Semantic>,
 }
@@ -315,6 +322,7 @@ impl FaqIndex {
                 index.answer_min = c.answer_min;
                 index.answer_margin = c.answer_margin;
                 index.sure = c.sure_by_words;
+                index.w_enc = c.w_enc;
                 index.calibration = Some(c);
             }
         }
@@ -395,6 +403,7 @@ impl FaqIndex {
 
         let answer_margin = params.margin_min;
         let answer_min = params.answer_min;
+        let w_enc = params.w_enc.clamp(0.0, 1.0);
         let mut index = FaqIndex {
             params,
             analyzer,
@@ -412,6 +421,7 @@ impl FaqIndex {
             answer_min,
             calibration: None,
             sure: None,
+            w_enc,
             semantic: None,
         };
         if let Some((encoder, cache)) = sem {
@@ -633,32 +643,10 @@ impl FaqIndex {
     /// [`Self::scores`], also filling `detail` with each scorer's share and the
     /// nearest example.
     fn scores_detail(&self, text: &str, mut detail: Option<&mut Detail>) -> Option<Vec<f32>> {
-        let (q, any) = self.vectorize(text);
-        if !any {
-            return None;
-        }
-        let mut total = self.lexical_scores(&q, detail.as_deref_mut());
-        let p = &self.params;
-        if let Some(sem) = &self.semantic {
-            let qv = sem.embed(text);
-            let (mut knn, mut cent, arg) = sem.similarities(&qv);
-            if let Some(d) = detail.as_deref_mut() {
-                d.enc_nearest = arg;
-                d.enc_sim = knn.clone();
-            }
-            softmax_t(&mut knn, p.enc_temp);
-            softmax_t(&mut cent, p.enc_temp);
-            let lr = sem.lr_probs(&qv);
-            let lr_share = if lr.is_some() {
-                p.enc_lr_share.clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let w = p.w_enc.clamp(0.0, 1.0);
-            let share = p.enc_knn_share.clamp(0.0, 1.0);
-            for (i, t) in total.iter_mut().enumerate() {
-                let sim = share * knn[i] + (1.0 - share) * cent[i];
-                let e = (1.0 - lr_share) * sim + lr_share * lr.as_ref().map_or(0.0, |l| l[i]);
+        let (mut total, enc) = self.component_scores(text, detail.as_deref_mut())?;
+        if let Some(e) = enc {
+            let w = self.w_enc;
+            for (i, (t, e)) in total.iter_mut().zip(&e).enumerate() {
                 *t = (1.0 - w) * *t + w * e;
                 if let Some(d) = detail.as_deref_mut() {
                     d.enc[i] = w * e;
@@ -666,6 +654,46 @@ impl FaqIndex {
             }
         }
         Some(total)
+    }
+
+    /// The lexical scores and (with an encoder) the encoder's, each in 0..=1,
+    /// before they are mixed with the weight `w_enc`.
+    fn component_scores(
+        &self,
+        text: &str,
+        mut detail: Option<&mut Detail>,
+    ) -> Option<(Vec<f32>, Option<Vec<f32>>)> {
+        let (q, any) = self.vectorize(text);
+        if !any {
+            return None;
+        }
+        let lexical = self.lexical_scores(&q, detail.as_deref_mut());
+        let p = &self.params;
+        let Some(sem) = &self.semantic else {
+            return Some((lexical, None));
+        };
+        let qv = sem.embed(text);
+        let (mut knn, mut cent, arg) = sem.similarities(&qv);
+        if let Some(d) = detail.as_deref_mut() {
+            d.enc_nearest = arg;
+            d.enc_sim = knn.clone();
+        }
+        softmax_t(&mut knn, p.enc_temp);
+        softmax_t(&mut cent, p.enc_temp);
+        let lr = sem.lr_probs(&qv);
+        let lr_share = if lr.is_some() {
+            p.enc_lr_share.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let share = p.enc_knn_share.clamp(0.0, 1.0);
+        let enc = (0..lexical.len())
+            .map(|i| {
+                let sim = share * knn[i] + (1.0 - share) * cent[i];
+                (1.0 - lr_share) * sim + lr_share * lr.as_ref().map_or(0.0, |l| l[i])
+            })
+            .collect();
+        Some((lexical, Some(enc)))
     }
 
     /// The lexical scorers' combined score for every FAQ (kNN, centroid,
@@ -770,7 +798,7 @@ impl FaqIndex {
         let nearest = top.and_then(|t| d.nearest.get(t).copied().flatten());
         // Lexical shares as they enter the mix (scaled down when the encoder has a share).
         let lex = if self.semantic.is_some() {
-            1.0 - self.params.w_enc.clamp(0.0, 1.0)
+            1.0 - self.w_enc
         } else {
             1.0
         };
