@@ -94,6 +94,8 @@ pub enum ServiceError {
     #[error(transparent)]
     CodeRejected(#[from] crate::verification::CodeRejected),
     #[error(transparent)]
+    Attachment(#[from] crate::attachments::AttachmentRejected),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] DeliveryError),

@@ -13,6 +13,7 @@
 //!   `Delivery`, `Clock`); [`memory`] is the in-memory store, `contract` the suite every
 //!   store passes.
 
+pub mod attachments;
 pub mod auth;
 pub mod conversation;
 pub mod error;

@@ -117,6 +117,10 @@ impl From<ServiceError> for ApiError {
                 CodeRejected::Expired => ApiError::new(400, "code_expired", r.to_string()),
                 CodeRejected::TooManyAttempts => ApiError::new(400, "code_dead", r.to_string()),
             },
+            ServiceError::Attachment(ref r) => ApiError {
+                extra: r.attachment_id().map(|id| ("attachment_id", id.to_string())),
+                ..ApiError::new(r.status(), r.code(), r.to_string())
+            },
             ServiceError::Contended => {
                 ApiError::new(409, "busy", "the conversation is changing; try again")
             }

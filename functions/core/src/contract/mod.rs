@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::ports::ConversationStore;
 
+pub mod attachments;
 pub mod fixtures;
 mod lists;
 mod outbox;

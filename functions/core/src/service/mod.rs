@@ -12,6 +12,7 @@ mod change;
 mod contact;
 mod customer;
 mod inbound;
+mod photos;
 mod queue;
 
 use std::future::Future;
@@ -31,6 +32,7 @@ use crate::ports::{Clock, ConversationStore, Delivery};
 pub use crate::outbox::{Dispatched, OutboxDispatcher};
 pub use agent::{AgentQueue, QueueItem, QUEUE_PAGE_MAX};
 pub use inbound::{Inbound, Origin, Received, ReplyVia, Sender};
+pub use photos::Photos;
 pub use queue::QueueInfo;
 
 use change::Change;
