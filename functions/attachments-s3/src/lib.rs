@@ -17,6 +17,8 @@ use handoff_core::attachments::{
     Attachment, AttachmentId, AttachmentStore, AttachmentStoreError, Content, Probe,
 };
 
+pub use aws_sdk_s3::Config;
+
 /// The variable naming the bucket (set by the SAM template for chat-api and agent-api).
 pub const BUCKET_VAR: &str = "HANDOFF_PHOTOS_BUCKET";
 
