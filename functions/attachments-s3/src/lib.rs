@@ -68,7 +68,9 @@ impl S3Attachments {
 
     /// The store of the bucket named by [`BUCKET_VAR`], if set.
     pub fn from_env(config: impl Into<aws_sdk_s3::Config>) -> Option<Self> {
-        let bucket = std::env::var(BUCKET_VAR).ok().filter(|b| !b.trim().is_empty())?;
+        let bucket = std::env::var(BUCKET_VAR)
+            .ok()
+            .filter(|b| !b.trim().is_empty())?;
         Some(Self::new(Client::from_conf(config.into()), bucket))
     }
 

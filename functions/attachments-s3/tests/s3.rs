@@ -42,7 +42,11 @@ impl Transfer for Http {
             .map_err(|e| e.to_string())?;
         match r.status().is_success() {
             true => Ok(()),
-            false => Err(format!("{}: {}", r.status(), r.text().await.unwrap_or_default())),
+            false => Err(format!(
+                "{}: {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            )),
         }
     }
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
@@ -81,7 +85,10 @@ async fn upload_urls_sign_the_size_and_expire() {
     assert!(url.contains(&format!("uploads/{}", a.id)), "{url}");
     let http = Http(reqwest::Client::new());
     http.upload(&url, &a.id, png(100, 3)).await.expect("upload");
-    assert_eq!(s3.probe(&a.id, 8).await.expect("probe").map(|p| p.size), Some(100));
+    assert_eq!(
+        s3.probe(&a.id, 8).await.expect("probe").map(|p| p.size),
+        Some(100)
+    );
     // Only the local store takes bytes through the API.
     assert!(s3.put(&a.id, b"x").await.is_err());
 }

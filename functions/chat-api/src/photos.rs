@@ -10,7 +10,9 @@ use handoff_core::ids::ConversationId;
 use handoff_core::model::{Message, MessageText};
 use handoff_core::service::Photos;
 use handoff_http::attachment::attachment_response;
-use handoff_http::{bearer, json_body, query, respond, require_visible, ApiError, Request, Response};
+use handoff_http::{
+    bearer, json_body, query, require_visible, respond, ApiError, Request, Response,
+};
 
 use crate::{ChatApi, SendReply};
 
@@ -103,7 +105,11 @@ impl ChatApi {
             let id = self.customer_of(req, params.first().copied().unwrap_or(""))?;
             let attachment = AttachmentId::parse(params.get(1).copied().unwrap_or(""))?;
             let photos = self.photos()?;
-            Ok::<_, ApiError>(self.service.read_attachment(photos, &id, &attachment).await?)
+            Ok::<_, ApiError>(
+                self.service
+                    .read_attachment(photos, &id, &attachment)
+                    .await?,
+            )
         }
         .await;
         match result {
@@ -146,7 +152,6 @@ impl ChatApi {
         })
     }
 }
-
 
 /// The raw upload, up to the photo limit (JSON routes keep their 64 KB limit).
 fn upload_bytes(req: &Request) -> Result<Vec<u8>, ApiError> {

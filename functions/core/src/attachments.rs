@@ -33,7 +33,9 @@ impl AttachmentId {
     pub fn parse(s: &str) -> Result<Self, InputError> {
         let ok = s.len() == 34
             && s.starts_with("a_")
-            && s[2..].bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            && s[2..]
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         match ok {
             true => Ok(Self(s.to_string())),
             false => Err(InputError::new(
@@ -283,8 +285,11 @@ pub trait AttachmentStore: Send + Sync {
     /// (the local directory) take them, others answer `Unsupported`. Never overwrites.
     async fn put(&self, id: &AttachmentId, bytes: &[u8]) -> Result<(), AttachmentStoreError>;
     /// The upload's size and its first `n` bytes; `None` when nothing was uploaded.
-    async fn probe(&self, id: &AttachmentId, n: usize)
-        -> Result<Option<Probe>, AttachmentStoreError>;
+    async fn probe(
+        &self,
+        id: &AttachmentId,
+        n: usize,
+    ) -> Result<Option<Probe>, AttachmentStoreError>;
     /// Makes the checked upload the photo readers get; later writes to the upload
     /// URL (a replay) cannot change it.
     async fn seal(&self, id: &AttachmentId) -> Result<(), AttachmentStoreError>;
@@ -315,7 +320,10 @@ mod tests {
         assert_eq!(ImageType::sniff(WEBP), Some(ImageType::Webp));
         assert_eq!(ImageType::sniff(HEIC), Some(ImageType::Heic));
         assert_eq!(ImageType::sniff(b"%PDF-1.7\n"), None);
-        assert_eq!(ImageType::sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), None);
+        assert_eq!(
+            ImageType::sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+            None
+        );
         assert_eq!(ImageType::sniff(b"GIF89a\x01\0\x01\0"), None);
         assert_eq!(ImageType::sniff(b"MZ\x90\0"), None);
         assert_eq!(ImageType::sniff(b""), None);
@@ -331,7 +339,12 @@ mod tests {
     fn ids_are_only_ours() {
         let id = AttachmentId::generate();
         assert_eq!(AttachmentId::parse(id.as_str()), Ok(id));
-        for bad in ["", "a_", "a_../../etc/passwd", &format!("a_{}", "G".repeat(32))] {
+        for bad in [
+            "",
+            "a_",
+            "a_../../etc/passwd",
+            &format!("a_{}", "G".repeat(32)),
+        ] {
             assert!(AttachmentId::parse(bad).is_err(), "{bad}");
         }
         let e = AttachmentId::parse("x").unwrap_err();

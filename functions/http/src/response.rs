@@ -118,7 +118,9 @@ impl From<ServiceError> for ApiError {
                 CodeRejected::TooManyAttempts => ApiError::new(400, "code_dead", r.to_string()),
             },
             ServiceError::Attachment(ref r) => ApiError {
-                extra: r.attachment_id().map(|id| ("attachment_id", id.to_string())),
+                extra: r
+                    .attachment_id()
+                    .map(|id| ("attachment_id", id.to_string())),
                 ..ApiError::new(r.status(), r.code(), r.to_string())
             },
             ServiceError::Contended => {
@@ -236,7 +238,7 @@ pub fn html_csp(script_hashes: &[String], framing: Framing) -> String {
     // come through a style.
     format!(
         "default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+         img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
          object-src 'none'; frame-ancestors {ancestors}"
     )
 }

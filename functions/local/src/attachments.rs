@@ -97,7 +97,9 @@ impl AttachmentStore for DirAttachments {
         // Files are never overwritten: the upload already is the photo.
         match tokio::fs::try_exists(self.path(id)).await.map_err(io)? {
             true => Ok(()),
-            false => Err(AttachmentStoreError::Unavailable(format!("{id} is not stored"))),
+            false => Err(AttachmentStoreError::Unavailable(format!(
+                "{id} is not stored"
+            ))),
         }
     }
 
@@ -134,7 +136,12 @@ mod tests {
 
     #[async_trait]
     impl Transfer for Direct {
-        async fn upload(&self, _url: &str, id: &AttachmentId, bytes: Vec<u8>) -> Result<(), String> {
+        async fn upload(
+            &self,
+            _url: &str,
+            id: &AttachmentId,
+            bytes: Vec<u8>,
+        ) -> Result<(), String> {
             self.0.put(id, &bytes).await.map_err(|e| e.to_string())
         }
         async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {

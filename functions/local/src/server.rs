@@ -155,12 +155,8 @@ async fn handle(State(shared): State<Shared>, req: HttpRequest<Body>) -> Respons
         }
         _ => {
             return gateway::from_response(
-                ApiError::new(
-                    413,
-                    "body_too_large",
-                    format!("body is over {max} bytes"),
-                )
-                .into_response(),
+                ApiError::new(413, "body_too_large", format!("body is over {max} bytes"))
+                    .into_response(),
             )
         }
     };

@@ -64,15 +64,29 @@ pub async fn run_attachment_contract(store: Arc<dyn AttachmentStore>, transfer: 
     let s = store.as_ref();
     // Nothing uploaded: nothing to probe or read, and delete is harmless.
     let a = attachment(300);
-    assert_eq!(s.probe(&a.id, 64).await.expect("probe"), None, "probe of nothing");
-    assert_eq!(read_bytes(s, transfer, &a.id).await, None, "read of nothing");
+    assert_eq!(
+        s.probe(&a.id, 64).await.expect("probe"),
+        None,
+        "probe of nothing"
+    );
+    assert_eq!(
+        read_bytes(s, transfer, &a.id).await,
+        None,
+        "read of nothing"
+    );
     s.delete(&a.id).await.expect("delete of nothing is fine");
 
     // Uploaded: the probe sees the size and the first bytes.
     let bytes = png(300, 7);
     let url = s.upload_url(&a).await.expect("upload url");
-    assert!(url.contains(a.id.as_str()), "the upload URL names the attachment");
-    transfer.upload(&url, &a.id, bytes.clone()).await.expect("upload");
+    assert!(
+        url.contains(a.id.as_str()),
+        "the upload URL names the attachment"
+    );
+    transfer
+        .upload(&url, &a.id, bytes.clone())
+        .await
+        .expect("upload");
     let probe = s.probe(&a.id, 16).await.expect("probe").expect("uploaded");
     assert_eq!(probe.size, 300, "probe size");
     assert_eq!(probe.head, bytes[..16].to_vec(), "probe head");
@@ -80,19 +94,38 @@ pub async fn run_attachment_contract(store: Arc<dyn AttachmentStore>, transfer: 
 
     // Sealed: readers get exactly the bytes, and a replayed upload changes nothing.
     s.seal(&a.id).await.expect("seal");
-    assert_eq!(read_bytes(s, transfer, &a.id).await, Some(bytes.clone()), "read after seal");
+    assert_eq!(
+        read_bytes(s, transfer, &a.id).await,
+        Some(bytes.clone()),
+        "read after seal"
+    );
     let _ = transfer.upload(&url, &a.id, png(300, 9)).await;
-    assert_eq!(read_bytes(s, transfer, &a.id).await, Some(bytes), "a replayed upload changed the photo");
+    assert_eq!(
+        read_bytes(s, transfer, &a.id).await,
+        Some(bytes),
+        "a replayed upload changed the photo"
+    );
 
     // Deleted: gone for probe and read.
     s.delete(&a.id).await.expect("delete");
-    assert_eq!(s.probe(&a.id, 16).await.expect("probe"), None, "probe after delete");
-    assert_eq!(read_bytes(s, transfer, &a.id).await, None, "read after delete");
+    assert_eq!(
+        s.probe(&a.id, 16).await.expect("probe"),
+        None,
+        "probe after delete"
+    );
+    assert_eq!(
+        read_bytes(s, transfer, &a.id).await,
+        None,
+        "read after delete"
+    );
 
     // Another attachment's upload is its own.
     let b = attachment(40);
     let url_b = s.upload_url(&b).await.expect("url");
-    transfer.upload(&url_b, &b.id, png(40, 1)).await.expect("upload b");
+    transfer
+        .upload(&url_b, &b.id, png(40, 1))
+        .await
+        .expect("upload b");
     assert_eq!(s.probe(&a.id, 8).await.expect("probe"), None, "a is not b");
     s.delete(&b.id).await.expect("delete b");
 }

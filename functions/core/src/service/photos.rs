@@ -86,7 +86,11 @@ impl HandoffService {
 
     fn record_expiry(&self, photos: &Photos, now: Timestamp) -> Option<Timestamp> {
         (photos.retention_days > 0)
-            .then(|| now.checked_add(SignedDuration::from_hours(24 * photos.retention_days as i64)))
+            .then(|| {
+                now.checked_add(SignedDuration::from_hours(
+                    24 * photos.retention_days as i64,
+                ))
+            })
             .and_then(Result::ok)
     }
 
@@ -179,7 +183,8 @@ impl HandoffService {
             return Err(AttachmentRejected::UploadExpired.into());
         }
         check_bytes(&a, bytes.len() as u64)?;
-        let image = ImageType::sniff(bytes).ok_or(AttachmentRejected::NotAnImage(Some(id.clone())))?;
+        let image =
+            ImageType::sniff(bytes).ok_or(AttachmentRejected::NotAnImage(Some(id.clone())))?;
         photos.store.put(id, bytes).await.map_err(|e| match e {
             AttachmentStoreError::Exists => AttachmentRejected::AlreadyUploaded(id.clone()).into(),
             e => unavailable(e),
@@ -189,7 +194,9 @@ impl HandoffService {
         let write = RecordWrite::next(record.key.clone(), Some(&record), &a, record.expires_at)?;
         match self.store.put_record(write).await {
             Ok(()) => Ok(a),
-            Err(StoreError::Conflict(_)) => Err(AttachmentRejected::AlreadyUploaded(id.clone()).into()),
+            Err(StoreError::Conflict(_)) => {
+                Err(AttachmentRejected::AlreadyUploaded(id.clone()).into())
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -237,7 +244,10 @@ impl HandoffService {
             }
             photos.store.seal(id).await.map_err(unavailable)?;
         }
-        let caption = caption.as_ref().map(|c| c.as_str().to_string()).unwrap_or_default();
+        let caption = caption
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default();
         let (conv, message) = retry_on_conflict(|| async {
             let conv = self
                 .store
@@ -262,11 +272,18 @@ impl HandoffService {
                 a.message_seq = Some(seq);
                 refs.push(a.as_ref());
                 let expires = self.record_expiry(photos, now);
-                writes.push(RecordWrite::next(record.key.clone(), Some(&record), &a, expires)?);
+                writes.push(RecordWrite::next(
+                    record.key.clone(),
+                    Some(&record),
+                    &a,
+                    expires,
+                )?);
             }
             let channel = Channel::Web;
             change.conv.note_channel(channel);
-            change.push(Role::Customer, caption.clone(), channel).attachments = refs;
+            change
+                .push(Role::Customer, caption.clone(), channel)
+                .attachments = refs;
             change.records.extend(writes);
             let (commit, conv, mut messages) = change.into_commit(None);
             self.store.commit(commit).await?;
