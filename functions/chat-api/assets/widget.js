@@ -195,7 +195,12 @@
   var attachBtn = el('button', { class: 'btn sec', type: 'button', 'aria-label': PT.attach, title: PT.attach, 'data-testid': 'hf-attach', text: '📎', onclick: function () { fileIn.click(); } });
   var progress = el('div', { class: 'meta', 'aria-live': 'polite', 'data-testid': 'hf-progress', hidden: '' });
   fileIn.addEventListener('change', function () { var f = fileIn.files && fileIn.files[0]; fileIn.value = ''; if (f) attachPhoto(f); });
-  function photoErr(r) { return (r && r.data && r.data.error && r.data.error.message) || (r && r.status === 415 ? PT.type : r && r.status === 413 ? PT.big : T.errNet); }
+  function photoErr(r) {
+    // the two refusals a customer can fix, in their language; the rest as the server says
+    if (r && r.status === 415) return PT.type;
+    if (r && r.status === 413) return PT.big;
+    return r && r.data && r.data.error ? errMsg(r) : T.errNet;
+  }
   function attachPhoto(f) {
     showErr('');
     if (!S.cid) { showErr(PT.first); return; }
