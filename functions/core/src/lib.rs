@@ -21,6 +21,7 @@ pub mod hours;
 pub mod ids;
 pub mod limits;
 pub mod memory;
+pub mod memory_attachments;
 pub mod model;
 pub mod outbox;
 pub mod packet;

@@ -150,6 +150,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn in_memory_store_passes_the_attachment_contract() {
+        use handoff_core::memory_attachments::MemoryAttachments;
+        struct Mem(Arc<MemoryAttachments>);
+        #[async_trait]
+        impl Transfer for Mem {
+            async fn upload(
+                &self,
+                _url: &str,
+                id: &AttachmentId,
+                bytes: Vec<u8>,
+            ) -> Result<(), String> {
+                self.0.put(id, &bytes).await.map_err(|e| e.to_string())
+            }
+            async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+                Err(format!("no read URLs in memory ({url})"))
+            }
+        }
+        let store = Arc::new(MemoryAttachments::new());
+        run_attachment_contract(store.clone(), &Mem(store)).await;
+    }
+
+    #[tokio::test]
     async fn local_directory_passes_the_attachment_contract() {
         let dir = crate::server::ScratchDir::new("handoff-attachments").expect("dir");
         let store = Arc::new(DirAttachments::open(&dir.0.join("attachments")).expect("open"));
