@@ -59,7 +59,11 @@ async fn request_budget_of_photos() {
     println!("  sent in a message (1 photo):        {send}");
     println!("  read by customer or agent:          {read}");
     // Creating: the conversation, the hourly counter, the record; no transaction.
-    assert_eq!((create.reads(), create.get("TransactWriteItems")), (1, 0), "{create}");
+    assert_eq!(
+        (create.reads(), create.get("TransactWriteItems")),
+        (1, 0),
+        "{create}"
+    );
     // Sending: one transaction writes the message, the conversation and the spent record.
     assert_eq!(send.get("TransactWriteItems"), 1, "{send}");
     assert_eq!(read.reads(), 1, "{read}");

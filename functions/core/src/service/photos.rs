@@ -125,11 +125,13 @@ impl HandoffService {
             conversation.as_str(),
             now,
         )?;
-        if self
-            .store
-            .count(&counter, photos.per_conversation_per_hour, until)
-            .await?
-            == Count::OverLimit
+        // `HANDOFF_RATE_LIMITS=off` switches this limit off with the others.
+        if self.settings.rate_limits.is_on()
+            && self
+                .store
+                .count(&counter, photos.per_conversation_per_hour, until)
+                .await?
+                == Count::OverLimit
         {
             return Err(ServiceError::RateLimited { retry_after_secs });
         }
