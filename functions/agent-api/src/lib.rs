@@ -30,6 +30,8 @@ pub struct AgentApi {
     /// The issuer agents' tokens must come from, when the function checks it too
     /// (API Gateway's authorizer always does in AWS; `HANDOFF_JWT_ISSUER`).
     pub issuer: Option<String>,
+    /// Where customers' photos are; `None`: the photo route answers 404.
+    pub photos: Option<handoff_core::service::Photos>,
 }
 
 /// The console's CSP: its one inline script by hash, and no framing at all.
@@ -75,7 +77,14 @@ impl AgentApi {
         Self {
             service,
             issuer: None,
+            photos: None,
         }
+    }
+
+    /// Reads customers' photos from this store.
+    pub fn with_photos(mut self, photos: impl Into<Option<handoff_core::service::Photos>>) -> Self {
+        self.photos = photos.into();
+        self
     }
 
     /// Also checks the tokens' issuer (`None`: left to the authorizer).
@@ -189,6 +198,24 @@ impl AgentApi {
                 }
             }
             op if tools::OPERATIONS.contains(&op) => tools::handle(svc, &agent, op, id, &req).await,
+            "agentAttachment" => {
+                let result = async {
+                    let id = ConversationId::parse(id)?;
+                    let attachment = handoff_core::attachments::AttachmentId::parse(
+                        params.get(1).copied().unwrap_or(""),
+                    )?;
+                    let photos = self.photos.as_ref().ok_or_else(ApiError::not_found)?;
+                    Ok::<_, ApiError>(svc.read_attachment(photos, &id, &attachment).await?)
+                }
+                .await;
+                match result {
+                    Ok((a, content)) => handoff_http::attachment::attachment_response(
+                        content,
+                        &a.as_ref().content_type,
+                    ),
+                    Err(e) => e.into_response(),
+                }
+            }
             _ => ApiError::not_found().into_response(),
         }
     }

@@ -188,11 +188,57 @@
   var errEl = el('div', { class: 'err', role: 'alert', 'data-testid': 'hf-error', hidden: '' });
   var input = el('textarea', { rows: '1', maxlength: String(MAX), placeholder: T.ph, 'aria-label': T.label, 'data-testid': 'hf-input', enterkeyhint: 'send', autocomplete: 'off' });
   var sendBtn = el('button', { class: 'btn', type: 'submit', 'data-testid': 'hf-send', text: T.send });
-  var form = el('form', { class: 'i', onsubmit: function (e) { e.preventDefault(); submit(); } }, [input, sendBtn]);
+  /* ---------- photos: pick, upload with progress, send; shown through authorized reads ---------- */
+  var PT = KO ? { attach: '사진 첨부', type: 'JPEG, PNG, WebP, HEIC 사진만 보낼 수 있어요.', big: '사진은 10MB까지 보낼 수 있어요.', first: '먼저 메시지를 보낸 뒤 사진을 첨부해 주세요.', up: '사진 올리는 중… {n}%', photo: '사진' }
+    : { attach: 'Attach a photo', type: 'Only JPEG, PNG, WebP and HEIC photos can be sent.', big: 'Photos can be up to 10 MB.', first: 'Send a message first, then attach a photo.', up: 'Uploading photo… {n}%', photo: 'Photo' };
+  var fileIn = el('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp,image/heic,image/heif', hidden: '', 'data-testid': 'hf-file' });
+  var attachBtn = el('button', { class: 'btn sec', type: 'button', 'aria-label': PT.attach, title: PT.attach, 'data-testid': 'hf-attach', text: '📎', onclick: function () { fileIn.click(); } });
+  var progress = el('div', { class: 'meta', 'aria-live': 'polite', 'data-testid': 'hf-progress', hidden: '' });
+  fileIn.addEventListener('change', function () { var f = fileIn.files && fileIn.files[0]; fileIn.value = ''; if (f) attachPhoto(f); });
+  function photoErr(r) {
+    // the two refusals a customer can fix, in their language; the rest as the server says
+    if (r && r.status === 415) return PT.type;
+    if (r && r.status === 413) return PT.big;
+    return r && r.data && r.data.error ? errMsg(r) : T.errNet;
+  }
+  function attachPhoto(f) {
+    showErr('');
+    if (!S.cid) { showErr(PT.first); return; }
+    var type = f.type || (/\.hei[cf]$/i.test(f.name) ? 'image/heic' : '');
+    if (f.size > 10485760) { showErr(PT.big); return; }
+    attachBtn.disabled = true;
+    var done = function (msg) { attachBtn.disabled = false; progress.hidden = true; if (msg) showErr(msg); };
+    req('POST', '/v1/chat/conversations/' + encodeURIComponent(S.cid) + '/attachments', { content_type: type || 'application/octet-stream', size: f.size }).then(function (r) {
+      if (!r.ok || !r.data) return done(photoErr(r));
+      var id = r.data.attachment_id, xhr = new XMLHttpRequest();
+      xhr.open('PUT', new URL(r.data.upload_url, API + '/').href);
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable) { progress.hidden = false; progress.textContent = PT.up.replace('{n}', Math.round(100 * e.loaded / e.total)); } };
+      xhr.onerror = function () { done(T.errNet); };
+      xhr.onload = function () {
+        if (xhr.status < 200 || xhr.status > 299) { var j = null; try { j = JSON.parse(xhr.responseText); } catch (e) { /* S3 answers XML */ } return done(photoErr({ status: xhr.status, data: j })); }
+        req('POST', '/v1/chat/messages', { conversation_id: S.cid, attachment_ids: [id], device_id: DEVICE }).then(function (s) {
+          if (!s.ok || !s.data) return done(photoErr(s));
+          done(); if (s.data.message) { addMessages([s.data.message], true); scrollEnd(); }
+        }, function () { done(T.errNet); });
+      };
+      progress.hidden = false; progress.textContent = PT.up.replace('{n}', '0');
+      xhr.send(f);
+    }, function () { done(T.errNet); });
+  }
+  function showPhotos(node, m) {
+    (m.attachments || []).forEach(function (a) {
+      var img = el('img', { alt: PT.photo, 'data-testid': 'hf-photo', style: 'display:block;max-width:180px;max-height:180px;border-radius:8px;margin:4px 0;cursor:pointer' });
+      node.insertBefore(img, node.lastChild);
+      fetch(API + '/v1/chat/conversations/' + encodeURIComponent(S.cid) + '/attachments/' + encodeURIComponent(a.id), { headers: { Authorization: 'Bearer ' + S.token }, credentials: 'omit' })
+        .then(function (r) { return r.ok ? r.blob() : null; })
+        .then(function (b) { if (b) { var u = URL.createObjectURL(b); img.src = u; img.onclick = function () { window.open(u, '_blank', 'noopener'); }; } }, function () { /* stays a placeholder */ });
+    });
+  }
+  var form = el('form', { class: 'i', onsubmit: function (e) { e.preventDefault(); submit(); } }, [attachBtn, fileIn, input, sendBtn]);
   var live = el('div', { class: 'sr', 'aria-live': 'polite', 'aria-atomic': 'false', 'data-testid': 'hf-live' });
   var panel = el('div', { class: 'p', id: 'hf-panel', 'data-testid': 'hf-panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'hf-title', hidden: '' }, [
     el('div', { class: 'h' }, [el('div', {}, [el('h2', { id: 'hf-title', text: BUSINESS }), el('p', { text: T.sub })]), closeBtn]),
-    statusEl, list, errEl, form
+    statusEl, list, errEl, progress, form
   ]);
   var style = el('style'); style.textContent = CSS;
   root.appendChild(style);
@@ -290,7 +336,7 @@
           list.removeChild(node);
         }
       }
-      if (!node) node = bubble(m.from, m.text || '', m.at, m.channel);
+      if (!node) { node = bubble(m.from, m.text || '', m.at, m.channel); showPhotos(node, m); }
       node.__seq = m.seq; node.setAttribute('data-id', m.id);
       msgs[m.id] = { seq: m.seq, el: node };
       place(node, m.seq);

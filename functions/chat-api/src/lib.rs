@@ -2,6 +2,7 @@
 //! cursor, continuing by SMS, withdrawing a request for a person; the widget; and,
 //! when a Twilio auth token is configured, Twilio's incoming-SMS webhook ([`twilio`]).
 
+mod photos;
 pub mod twilio;
 
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub struct ChatApi {
     pub twilio: Option<TwilioSettings>,
     /// Origins of the pages that embed the widget (`HANDOFF_ALLOWED_ORIGINS`).
     pub origins: AllowedOrigins,
+    /// Where customers' photos go; `None`: the photo routes answer 404.
+    pub photos: Option<handoff_core::service::Photos>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +59,9 @@ pub struct SendReply {
     pub replies: Vec<Message>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueInfo>,
+    /// The customer's own message, when it carries photos.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<Message>,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,7 +91,14 @@ impl ChatApi {
             tokens,
             twilio: None,
             origins: AllowedOrigins::Any,
+            photos: None,
         }
+    }
+
+    /// Takes customers' photos into this store.
+    pub fn with_photos(mut self, photos: impl Into<Option<handoff_core::service::Photos>>) -> Self {
+        self.photos = photos.into();
+        self
     }
 
     /// Answers cross-origin calls from these origins only.
@@ -135,6 +148,9 @@ impl ChatApi {
             "verifyContact" => respond(200, self.verify_contact(req, id).await),
             "withdraw" => respond(200, self.withdraw(req, id).await),
             "twilioWebhook" => self.twilio_webhook(req).await,
+            "createAttachment" => self.create_attachment(req, id).await,
+            "uploadAttachment" => self.upload(req, id).await,
+            "customerAttachment" => self.read_attachment(req, params).await,
             _ => ApiError::not_found().into_response(),
         }
     }
@@ -156,6 +172,10 @@ impl ChatApi {
     }
 
     async fn send(&self, req: &Request) -> Result<SendReply, ApiError> {
+        let probe: serde_json::Value = json_body(req)?;
+        if probe.get("attachment_ids").is_some_and(|v| !v.is_null()) {
+            return self.send_photos(req).await;
+        }
         let body: SendBody = json_body(req)?;
         let text = MessageText::parse(&body.text)?;
         require_visible(&body.text)?;
@@ -193,6 +213,7 @@ impl ChatApi {
             status: received.conversation.status,
             replies: received.replies,
             queue: received.queue,
+            message: None,
         })
     }
 

@@ -25,7 +25,9 @@ async fn main() -> Result<(), Error> {
     let store =
         DynamoStore::from_conf(&sdk, config.table()?).with_retention_days(config.retention_days);
     let service = Arc::new(config.service(Arc::new(store)));
-    let api = Arc::new(ChatApi::from_config(service, &config)?);
+    let photos = handoff_s3::S3Attachments::from_env(handoff_s3::Config::from(&sdk))
+        .map(|s3| handoff_core::service::Photos::new(Arc::new(s3), config.retention_days));
+    let api = Arc::new(ChatApi::from_config(service, &config)?.with_photos(photos));
     run(service_fn(move |event: LambdaEvent<Request>| {
         let api = api.clone();
         async move { Ok::<_, Error>(api.handle(event.payload).await) }

@@ -102,6 +102,8 @@ pub enum ServiceError {
     #[error("{0}")]
     TooMany(&'static str),
     #[error(transparent)]
+    Attachment(#[from] crate::attachments::AttachmentRejected),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] DeliveryError),

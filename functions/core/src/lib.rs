@@ -13,6 +13,7 @@
 //!   `Delivery`, `Clock`); [`memory`] is the in-memory store, `contract` the suite every
 //!   store passes.
 
+pub mod attachments;
 pub mod auth;
 pub mod conversation;
 pub mod credit;
@@ -21,6 +22,7 @@ pub mod hours;
 pub mod ids;
 pub mod limits;
 pub mod memory;
+pub mod memory_attachments;
 pub mod model;
 pub mod outbox;
 pub mod packet;

@@ -177,6 +177,9 @@ pub struct Message {
     pub agent_id: Option<AgentId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faq_id: Option<String>,
+    /// Photos the customer sent with this message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachments::AttachmentRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -150,6 +150,7 @@ mod tests {
             channel: Channel::Web,
             agent_id: None,
             faq_id: None,
+            attachments: Vec::new(),
         }
     }
 

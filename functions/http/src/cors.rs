@@ -51,7 +51,7 @@ impl AllowedOrigins {
             );
             r.headers.insert(
                 "access-control-allow-methods",
-                header_value("GET, POST, OPTIONS"),
+                header_value("GET, POST, PUT, OPTIONS"),
             );
             r.headers
                 .insert("access-control-max-age", header_value("600"));

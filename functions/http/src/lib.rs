@@ -2,6 +2,7 @@
 //! HTTP API (payload 2.0) requests and return its responses, so Lambda and the
 //! local server run the very same code.
 
+pub mod attachment;
 pub mod config;
 pub mod cors;
 pub mod openapi;

@@ -123,6 +123,12 @@ impl From<ServiceError> for ApiError {
                 ..ApiError::new(409, "already_decided", e.to_string())
             },
             ServiceError::TooMany(why) => ApiError::new(409, "limit_reached", why),
+            ServiceError::Attachment(ref r) => ApiError {
+                extra: r
+                    .attachment_id()
+                    .map(|id| ("attachment_id", id.to_string())),
+                ..ApiError::new(r.status(), r.code(), r.to_string())
+            },
             ServiceError::Contended => {
                 ApiError::new(409, "busy", "the conversation is changing; try again")
             }
@@ -238,7 +244,7 @@ pub fn html_csp(script_hashes: &[String], framing: Framing) -> String {
     // come through a style.
     format!(
         "default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+         img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
          object-src 'none'; frame-ancestors {ancestors}"
     )
 }

@@ -131,6 +131,30 @@ pub const ROUTES: &[Route] = &[
         Agent,
     ),
     r("cannedAnswers", "GET", "/v1/agent/faqs", Agent),
+    r(
+        "createAttachment",
+        "POST",
+        "/v1/chat/conversations/{id}/attachments",
+        Chat,
+    ),
+    r(
+        "uploadAttachment",
+        "PUT",
+        "/v1/chat/uploads/{attachment_id}",
+        Chat,
+    ),
+    r(
+        "customerAttachment",
+        "GET",
+        "/v1/chat/conversations/{id}/attachments/{attachment_id}",
+        Chat,
+    ),
+    r(
+        "agentAttachment",
+        "GET",
+        "/v1/agent/conversations/{id}/attachments/{attachment_id}",
+        Agent,
+    ),
 ];
 
 /// The outcome of routing a request.

@@ -142,7 +142,11 @@ fn percent_decode(s: &str) -> String {
 pub fn from_response(r: handoff_http::Response) -> Response {
     let status = StatusCode::from_u16(u16::try_from(r.status_code).unwrap_or(500))
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = body_of(&r);
+    // Photos are binary: passed through as bytes, not as text.
+    let body = match &r.body {
+        Some(aws_lambda_events::encodings::Body::Binary(b)) => b.clone(),
+        _ => body_of(&r).into_bytes(),
+    };
     let mut out = Response::new(Body::from(body));
     *out.status_mut() = status;
     for (k, v) in &r.headers {

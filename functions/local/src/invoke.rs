@@ -47,6 +47,7 @@ fn msg(conv: &ConversationId, seq: u64, from: Role, text: &str, channel: Channel
         channel,
         agent_id: (from == Role::Agent).then(|| id(AgentId::parse("agent-a"))),
         faq_id: None,
+        attachments: Vec::new(),
     }
 }
 

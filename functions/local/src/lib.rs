@@ -2,6 +2,7 @@
 //! server over the embedded store, function invocation with event files, answer
 //! quality evaluation and agent tokens.
 
+pub mod attachments;
 pub mod delivery;
 pub mod eval;
 pub mod gateway;

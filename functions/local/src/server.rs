@@ -15,8 +15,10 @@ use hyper_util::service::TowerToHyperService;
 
 use agent_api::AgentApi;
 use chat_api::ChatApi;
+use handoff_core::attachments::MAX_ATTACHMENT_BYTES;
 use handoff_core::auth::AgentTokens;
 use handoff_core::ports::{ConversationStore, Delivery};
+use handoff_core::service::Photos;
 use handoff_core::HandoffService;
 use handoff_http::config::{load_catalog, ProcessEnv};
 use handoff_http::routes::{function_of, Function};
@@ -88,11 +90,16 @@ pub fn build_app_with(
     let config = Config::with_catalog(&ProcessEnv, catalog, secrets.token_secret)
         .map_err(|e| e.to_string())?;
     let service = Arc::new(config.service(store.clone()));
+    let attachments = crate::attachments::DirAttachments::open(&opts.data.join("attachments"))
+        .map_err(|e| format!("attachments in {}: {e}", opts.data.display()))?;
+    let photos = Photos::new(Arc::new(attachments), config.retention_days);
     Ok(App {
-        chat: ChatApi::from_config(service.clone(), &config).map_err(|e| e.to_string())?,
+        chat: ChatApi::from_config(service.clone(), &config)
+            .map_err(|e| e.to_string())?
+            .with_photos(photos.clone()),
         // The local gateway checks the issuer, as API Gateway does in AWS; `invoke`
         // runs AWS-shaped events through this same function.
-        agent: AgentApi::new(service.clone()),
+        agent: AgentApi::new(service.clone()).with_photos(photos),
         agent_tokens: AgentTokens::new(secrets.jwt_secret),
         service,
         delivery: Arc::new(FileDelivery::new(opts.data.join("deliveries.jsonl"))),
@@ -132,9 +139,14 @@ struct Shared {
 async fn handle(State(shared): State<Shared>, req: HttpRequest<Body>) -> Response {
     let app = shared.app;
     let (parts, body) = req.into_parts();
-    let read = tokio::time::timeout(shared.body_timeout, to_bytes(body, MAX_BODY_BYTES + 1)).await;
+    // A photo upload may be up to 10 MB; its route checks the exact limit.
+    let max = match parts.uri.path().starts_with("/v1/chat/uploads/") {
+        true => MAX_ATTACHMENT_BYTES as usize,
+        false => MAX_BODY_BYTES,
+    };
+    let read = tokio::time::timeout(shared.body_timeout, to_bytes(body, max + 1)).await;
     let bytes = match read {
-        Ok(Ok(b)) if b.len() <= MAX_BODY_BYTES => b,
+        Ok(Ok(b)) if b.len() <= max => b,
         Err(_) => {
             return gateway::from_response(
                 ApiError::new(408, "request_timeout", "the body was not sent in time")
@@ -143,12 +155,8 @@ async fn handle(State(shared): State<Shared>, req: HttpRequest<Body>) -> Respons
         }
         _ => {
             return gateway::from_response(
-                ApiError::new(
-                    413,
-                    "body_too_large",
-                    format!("body is over {MAX_BODY_BYTES} bytes"),
-                )
-                .into_response(),
+                ApiError::new(413, "body_too_large", format!("body is over {max} bytes"))
+                    .into_response(),
             )
         }
     };

@@ -35,6 +35,7 @@ pub fn message(conv: &Conversation, seq: u64, from: Role, text: &str) -> Message
         channel: Channel::Web,
         agent_id: None,
         faq_id: (from == Role::Bot).then(|| "shipping-fee".to_string()),
+        attachments: Vec::new(),
     }
 }
 

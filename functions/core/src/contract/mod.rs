@@ -17,6 +17,7 @@ use std::sync::Arc;
 use crate::ports::ConversationStore;
 
 mod credits;
+pub mod attachments;
 pub mod fixtures;
 mod lists;
 mod outbox;

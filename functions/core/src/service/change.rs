@@ -61,6 +61,7 @@ impl Change {
             channel,
             agent_id: None,
             faq_id: None,
+            attachments: Vec::new(),
         });
         let last = self.messages.len() - 1;
         &mut self.messages[last]

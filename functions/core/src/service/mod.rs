@@ -14,6 +14,7 @@ mod contact;
 mod credits;
 mod customer;
 mod inbound;
+mod photos;
 mod queue;
 
 use std::future::Future;
@@ -34,6 +35,7 @@ pub use crate::outbox::{Dispatched, OutboxDispatcher};
 pub use agent::{AgentQueue, QueueItem, QUEUE_PAGE_MAX};
 pub use console::CannedAnswer;
 pub use inbound::{Inbound, Origin, Received, ReplyVia, Sender};
+pub use photos::Photos;
 pub use queue::QueueInfo;
 
 use change::Change;
