@@ -93,6 +93,9 @@ pub enum ServiceError {
     NoVerification,
     #[error(transparent)]
     CodeRejected(#[from] crate::verification::CodeRejected),
+    /// A rating the survey does not take (already rated, or no survey was asked).
+    #[error("{0}")]
+    Rating(crate::insights::RatingRefused),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

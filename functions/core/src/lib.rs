@@ -18,6 +18,7 @@ pub mod conversation;
 pub mod error;
 pub mod hours;
 pub mod ids;
+pub mod insights;
 pub mod limits;
 pub mod memory;
 pub mod model;

@@ -305,6 +305,7 @@ fn decide_resolve(
             ch.set_customer(c);
         }
     }
+    super::survey::ask(ch, customer, settings);
     Ok(true)
 }
 
@@ -324,7 +325,13 @@ fn decide_release(
 }
 
 /// A system notice by SMS to a customer who is reached that way.
-fn notify_sms(ch: &mut Change, customer: &Customer, seq: u64, text: String, settings: &Settings) {
+pub(super) fn notify_sms(
+    ch: &mut Change,
+    customer: &Customer,
+    seq: u64,
+    text: String,
+    settings: &Settings,
+) {
     let reach = ch.conv.reach_by_sms(ch.now);
     if let (true, false, Some(to)) = (reach, customer.sms_opted_out, customer.phone.clone()) {
         ch.text(seq, to, settings.sms_text(&text));
