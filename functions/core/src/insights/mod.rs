@@ -61,9 +61,26 @@ pub fn day_of(t: Timestamp) -> Date {
     t.to_zoned(jiff::tz::TimeZone::UTC).date()
 }
 
-/// The counters of a day: `stats:YYYY-MM-DD`.
-pub fn counters_key(day: Date) -> RecordKey {
-    RecordKey::new("stats", &day.to_string()).expect("a date makes a valid key")
+/// A day's counters are spread over this many items, so that concurrent commits
+/// rarely touch the same one (DynamoDB cancels concurrent transactions on one item).
+pub const COUNTER_SHARDS: u32 = 8;
+
+/// The counters of a day, one shard: `stats:YYYY-MM-DD:<shard>`.
+pub fn counters_key(day: Date, shard: u32) -> RecordKey {
+    RecordKey::new("stats", &format!("{day}:{shard}")).expect("a date makes a valid key")
+}
+
+/// Every counter item of a day.
+pub fn day_keys(day: Date) -> Vec<RecordKey> {
+    (0..COUNTER_SHARDS).map(|s| counters_key(day, s)).collect()
+}
+
+/// The shard a conversation's counts go to (FNV-1a of its id).
+pub fn shard_of(id: &str) -> u32 {
+    let h = id.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    h % COUNTER_SHARDS
 }
 
 /// The unanswered texts of a day: `unanswered:YYYY-MM-DD`.

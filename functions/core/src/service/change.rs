@@ -108,7 +108,10 @@ impl Change {
         let counters = match counts.is_empty() {
             true => Vec::new(),
             false => vec![CounterAdd {
-                key: insights::counters_key(insights::day_of(self.now)),
+                key: insights::counters_key(
+                    insights::day_of(self.now),
+                    insights::shard_of(self.conv.id.as_str()),
+                ),
                 adds: counts,
             }],
         };

@@ -8,7 +8,7 @@ use crate::auth::Agent;
 use crate::error::{InputError, ServiceError};
 use crate::insights::group::group;
 use crate::insights::report::{self, Insights};
-use crate::insights::{counters_key, unanswered_key, Unanswered, MAX_RANGE_DAYS};
+use crate::insights::{day_keys, unanswered_key, Unanswered, MAX_RANGE_DAYS};
 
 use super::HandoffService;
 
@@ -84,7 +84,7 @@ impl HandoffService {
     /// The report, for whoever may see it (the `handoff insights` command).
     pub async fn insights_report(&self, range: DateRange) -> Result<Insights, ServiceError> {
         let days = range.days();
-        let keys: Vec<_> = days.iter().map(|d| counters_key(*d)).collect();
+        let keys: Vec<_> = days.iter().flat_map(|d| day_keys(*d)).collect();
         let counts = report::sum(&self.store.counters(&keys).await?);
         let now = self.clock.now();
         let mut texts: Vec<Unanswered> = Vec::new();
