@@ -21,6 +21,9 @@ use handoff_http::{
     require_visible, respond, ApiError, Framing, Request, Response,
 };
 
+mod insights;
+pub use insights::INSIGHTS_HTML;
+
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
 
 pub struct AgentApi {
@@ -90,6 +93,9 @@ impl AgentApi {
         if route.operation == "console" {
             return html_response(CONSOLE_HTML, console_csp(), Framing::Deny);
         }
+        if route.operation == "insightsPage" {
+            return insights::page();
+        }
         let agent = match agent_of(&req, self.issuer.as_deref()) {
             Ok(a) => a,
             Err(e) => return e.into_response(),
@@ -157,6 +163,7 @@ impl AgentApi {
                     Err(e) => e.into_response(),
                 }
             }
+            "insights" => respond(200, insights::report(svc, &agent, &req).await),
             _ => ApiError::not_found().into_response(),
         }
     }

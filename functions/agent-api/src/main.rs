@@ -17,7 +17,13 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store =
         DynamoStore::from_conf(&sdk, config.table()?).with_retention_days(config.retention_days);
-    let service = Arc::new(config.service(Arc::new(store)));
+    // Metrics as EMF lines on stdout, which CloudWatch Logs turns into metrics.
+    let metrics = Arc::new(handoff_core::insights::emf::StdoutSink);
+    let service = Arc::new(
+        config
+            .service(Arc::new(store))
+            .with_metrics(metrics, "agent-api"),
+    );
     let api = Arc::new(AgentApi::new(service).with_issuer(config.jwt_issuer.clone()));
     run(service_fn(move |event: LambdaEvent<Request>| {
         let api = api.clone();

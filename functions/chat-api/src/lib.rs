@@ -2,6 +2,7 @@
 //! cursor, continuing by SMS, withdrawing a request for a person; the widget; and,
 //! when a Twilio auth token is configured, Twilio's incoming-SMS webhook ([`twilio`]).
 
+mod rating;
 pub mod twilio;
 
 use std::sync::Arc;
@@ -135,6 +136,7 @@ impl ChatApi {
             "verifyContact" => respond(200, self.verify_contact(req, id).await),
             "withdraw" => respond(200, self.withdraw(req, id).await),
             "twilioWebhook" => self.twilio_webhook(req).await,
+            "rateConversation" => respond(200, rating::rate(self, req, id).await),
             _ => ApiError::not_found().into_response(),
         }
     }
@@ -147,7 +149,7 @@ impl ChatApi {
     }
 
     /// The conversation named in the path, if the bearer token is its token.
-    fn authorize(&self, req: &Request, id: &str) -> Result<ConversationId, ApiError> {
+    pub(crate) fn authorize(&self, req: &Request, id: &str) -> Result<ConversationId, ApiError> {
         let id = ConversationId::parse(id)?;
         match bearer(req) {
             Some(token) if self.tokens.verify(&id, token) => Ok(id),

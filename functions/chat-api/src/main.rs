@@ -24,7 +24,13 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store =
         DynamoStore::from_conf(&sdk, config.table()?).with_retention_days(config.retention_days);
-    let service = Arc::new(config.service(Arc::new(store)));
+    // Metrics as EMF lines on stdout, which CloudWatch Logs turns into metrics.
+    let metrics = Arc::new(handoff_core::insights::emf::StdoutSink);
+    let service = Arc::new(
+        config
+            .service(Arc::new(store))
+            .with_metrics(metrics, "chat-api"),
+    );
     let api = Arc::new(ChatApi::from_config(service, &config)?);
     run(service_fn(move |event: LambdaEvent<Request>| {
         let api = api.clone();
