@@ -5,6 +5,7 @@
 pub mod delivery;
 pub mod eval;
 pub mod gateway;
+pub mod insights;
 pub mod invoke;
 pub mod secrets;
 pub mod server;
