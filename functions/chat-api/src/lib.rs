@@ -67,6 +67,9 @@ pub struct MessagesReply {
     pub cursor: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueInfo>,
+    /// The survey after a resolve: `pending` (the widget shows it) or `done`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survey: Option<&'static str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,7 +214,9 @@ impl ChatApi {
         };
         let (conv, messages, queue) = self.service.customer_messages(&id, after).await?;
         let cursor = messages.last().map_or(after, |m| m.seq).to_string();
+        let survey = rating::survey_state(&conv);
         Ok(MessagesReply {
+            survey,
             conversation_id: conv.id,
             status: conv.status,
             messages,

@@ -27,6 +27,16 @@ pub struct RatingReply {
     pub comment: Option<String>,
 }
 
+/// What the widget shows after a resolve: `pending` until rated, then `done`; none
+/// when no survey was asked (open, dismissed, opted out).
+pub(crate) fn survey_state(conv: &handoff_core::model::Conversation) -> Option<&'static str> {
+    match &conv.insight.survey {
+        Some(s) if s.asked && s.rating.is_none() => Some("pending"),
+        Some(s) if s.asked => Some("done"),
+        _ => None,
+    }
+}
+
 pub(crate) async fn rate(api: &ChatApi, req: &Request, id: &str) -> Result<RatingReply, ApiError> {
     let id = api.authorize(req, id)?;
     let body: RatingBody = json_body(req)?;
