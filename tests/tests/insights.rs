@@ -167,7 +167,10 @@ async fn a_day_of_conversations_and_every_number_insights_returns() {
     assert_eq!(last["from"], "system");
     // In the customer's language: B's last words were Korean.
     assert!(
-        last["text"].as_str().unwrap().starts_with("상담은 어떠셨나요?"),
+        last["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("상담은 어떠셨나요?"),
         "{last}"
     );
     for bad in [
