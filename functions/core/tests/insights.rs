@@ -36,8 +36,11 @@ fn supervisor() -> Agent {
     }
 }
 
-/// Every EMF document emitted: (metric name → value, dimensions).
-fn parse(lines: &[String]) -> Vec<(String, f64, Vec<(String, String)>)> {
+/// A metric as emitted: name, value, dimensions.
+type Emitted = (String, f64, Vec<(String, String)>);
+
+/// Every EMF document emitted, one entry per metric.
+fn parse(lines: &[String]) -> Vec<Emitted> {
     let mut out = Vec::new();
     for l in lines {
         let v: Value = serde_json::from_str(l).expect("an EMF line is JSON");
@@ -73,7 +76,7 @@ fn parse(lines: &[String]) -> Vec<(String, f64, Vec<(String, String)>)> {
     out
 }
 
-fn total(parsed: &[(String, f64, Vec<(String, String)>)], name: &str) -> f64 {
+fn total(parsed: &[Emitted], name: &str) -> f64 {
     parsed
         .iter()
         .filter(|(n, _, _)| n == name)

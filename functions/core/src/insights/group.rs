@@ -14,6 +14,9 @@ const SAME_WORDS: f32 = 0.5;
 /// Example texts shown per group.
 pub const EXAMPLES: usize = 3;
 
+/// Gives a unit embedding of a text (the FAQ index's encoder), if it can.
+pub type Embed<'a> = &'a dyn Fn(&str) -> Option<Vec<f32>>;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
     pub count: u64,
@@ -57,7 +60,7 @@ fn similar(a: &Key, b: &Key) -> bool {
 /// like), biggest first, at most `limit` groups. `embed` gives a unit embedding.
 pub fn group(
     texts: &[Unanswered],
-    embed: Option<&dyn Fn(&str) -> Option<Vec<f32>>>,
+    embed: Option<Embed<'_>>,
     limit: usize,
 ) -> (Vec<Group>, GroupedBy) {
     let mut by = GroupedBy::Words;
@@ -88,7 +91,7 @@ pub fn group(
     }
     let mut out: Vec<Group> = groups.into_iter().map(|(_, g)| g).collect();
     // Stable: equal counts keep the order they were first seen in.
-    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out.sort_by_key(|g| std::cmp::Reverse(g.count));
     out.truncate(limit);
     (out, by)
 }

@@ -270,10 +270,7 @@ impl HandoffService {
         };
         match sms_keyword {
             Some(k) => decide_keyword(&mut change, customer.as_ref(), k, &self.settings)?,
-            None => match {
-                let decision = decide_triage(&change, text, &self.index);
-                self.note_if_unanswered(&mut change, decision, text).await?
-            } {
+            None => match self.triage_noted(&mut change, text).await? {
                 Triage::Handoff { reason } => {
                     // Only a handoff reads the transcript and the queue.
                     let mut transcript = match change.expected {

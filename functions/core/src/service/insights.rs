@@ -6,7 +6,7 @@ use jiff::civil::Date;
 
 use crate::auth::Agent;
 use crate::error::{InputError, ServiceError};
-use crate::insights::group::group;
+use crate::insights::group::{group, Embed};
 use crate::insights::report::{self, Insights};
 use crate::insights::{day_keys, unanswered_key, Unanswered, MAX_RANGE_DAYS};
 
@@ -97,7 +97,7 @@ impl HandoffService {
         }
         let index = self.index.clone();
         let embed = move |t: &str| index.embed(t);
-        let embed: Option<&dyn Fn(&str) -> Option<Vec<f32>>> = match self.index.has_encoder() {
+        let embed: Option<Embed<'_>> = match self.index.has_encoder() {
             true => Some(&embed),
             false => None,
         };

@@ -16,6 +16,16 @@ use super::super::change::Change;
 use super::super::HandoffService;
 
 impl HandoffService {
+    /// Triage of the message, noted when the bot could not answer it.
+    pub(super) async fn triage_noted(
+        &self,
+        change: &mut Change,
+        text: &str,
+    ) -> Result<Triage, ServiceError> {
+        let decision = super::decide::decide_triage(change, text, &self.index);
+        self.note_if_unanswered(change, decision, text).await
+    }
+
     /// A clarifying question or a handoff because the bot could not help: the text
     /// goes into the day's list (while it has room) and is counted. The decision is
     /// passed through.
