@@ -63,6 +63,11 @@ const EXPECTED: &[(&str, u16)] = &[
     ("sms-inbound/start.json", 0),
     ("sms-inbound/duplicate.json", 0),
     ("sms-inbound/agent.json", 0),
+    ("chat-api/rating-no-survey.json", 409),
+    ("chat-api/rating-bad-score.json", 400),
+    ("agent-api/insights.json", 200),
+    ("agent-api/insights-agent.json", 403),
+    ("agent-api/insights-page.json", 200),
 ];
 
 /// sms-inbound events: each record's outcome and the conversation's status after it.

@@ -21,7 +21,9 @@ use handoff_http::{
     require_visible, respond, ApiError, Framing, Request, Response,
 };
 
+mod insights;
 mod tools;
+pub use insights::INSIGHTS_HTML;
 
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
 
@@ -104,6 +106,9 @@ impl AgentApi {
         };
         if route.operation == "console" {
             return html_response(CONSOLE_HTML, console_csp(), Framing::Deny);
+        }
+        if route.operation == "insightsPage" {
+            return insights::page();
         }
         let agent = match agent_of(&req, self.issuer.as_deref()) {
             Ok(a) => a,
@@ -216,6 +221,7 @@ impl AgentApi {
                     Err(e) => e.into_response(),
                 }
             }
+            "insights" => respond(200, insights::report(svc, &agent, &req).await),
             _ => ApiError::not_found().into_response(),
         }
     }

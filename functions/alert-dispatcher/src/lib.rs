@@ -23,6 +23,7 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use serde::Serialize;
 use serde_json::Value;
 
+use handoff_core::insights::emf::{self, MetricsSink};
 use handoff_core::model::{Outbound, OutboxItem};
 use handoff_core::outbox::{Dispatched, OutboxDispatcher};
 use handoff_core::ports::{Delivery, SystemClock};
@@ -187,11 +188,38 @@ pub enum Outcome {
 pub struct Dispatcher {
     outbox: OutboxDispatcher,
     delivery: Arc<dyn Delivery>,
+    /// Where delivery counts go as EMF lines (CloudWatch metrics).
+    metrics: Option<Arc<dyn MetricsSink>>,
 }
 
 impl Dispatcher {
     pub fn new(outbox: OutboxDispatcher, delivery: Arc<dyn Delivery>) -> Self {
-        Self { outbox, delivery }
+        Self {
+            outbox,
+            delivery,
+            metrics: None,
+        }
+    }
+
+    /// Emits each batch's and sweep's delivery counts to `sink`.
+    pub fn with_metrics(mut self, sink: Arc<dyn MetricsSink>) -> Self {
+        self.metrics = Some(sink);
+        self
+    }
+
+    fn emit(&self, delivered: usize, failed: usize) {
+        if let Some(sink) = &self.metrics {
+            let metrics = [
+                ("OutboxDelivered", "Count", delivered as f64),
+                ("OutboxFailed", "Count", failed as f64),
+            ];
+            sink.emit(&emf::line(
+                jiff::Timestamp::now(),
+                "alert-dispatcher",
+                &[],
+                &metrics,
+            ));
+        }
     }
 
     /// The production wiring: the DynamoDB store, alerts through SNS, and texts
@@ -286,6 +314,7 @@ impl Dispatcher {
         if let Err(e) = self.outbox.flush_held_alerts(self.delivery.as_ref()).await {
             tracing::warn!(error = %e, "held-back alerts not announced yet; the sweep retries");
         }
+        self.emit(summary.delivered, summary.failed);
         tracing::info!(
             records = event.records.len(),
             delivered = summary.delivered,
@@ -313,6 +342,7 @@ impl Dispatcher {
             .outbox
             .dispatch_pending(self.delivery.as_ref(), SWEEP_LIMIT)
             .await?;
+        self.emit(delivered, failed);
         if failed > 0 {
             tracing::warn!(
                 delivered,

@@ -23,8 +23,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     .inspect_err(|e| misconfigured(e))?;
     let config = Config::from_env(&secrets).inspect_err(|e| misconfigured(e))?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let dispatcher =
-        Arc::new(Dispatcher::from_config(&config, &sdk).inspect_err(|e| misconfigured(e))?);
+    let dispatcher = Arc::new(
+        Dispatcher::from_config(&config, &sdk)
+            .inspect_err(|e| misconfigured(e))?
+            .with_metrics(Arc::new(handoff_core::insights::emf::StdoutSink)),
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let dispatcher = dispatcher.clone();
         async move {

@@ -49,6 +49,7 @@
     codeErr: '인증하지 못했어요. {m}',
     slow: '요청이 많아 잠시 쉬어 가요. 잠시 후 다시 시도해 주세요.', slowFor: '요청이 많아 잠시 쉬어 가요. {t} 후에 다시 시도해 주세요.',
     withdraw: '연결 요청 취소',
+    rateQ: '상담은 어떠셨나요?', rateComment: '의견 (선택)', rateThanks: '평가해 주셔서 감사합니다!', rateN: '{n}점',
     said: '{w}: {m}'
   } : {
     open: 'Open chat', close: 'Close chat', unread: '{n} new messages',
@@ -74,6 +75,7 @@
     codeErr: 'Could not verify the code. {m}',
     slow: 'We are getting a lot of requests. Please wait a moment and try again.', slowFor: 'We are getting a lot of requests. Please try again in {t}.',
     withdraw: 'Cancel request',
+    rateQ: 'How did we do?', rateComment: 'Comment (optional)', rateThanks: 'Thank you for your rating!', rateN: '{n} of 5',
     said: '{w}: {m}'
   };
   function t(k, v) {
@@ -82,7 +84,7 @@
 
   /* ---------- state ---------- */
   var S = load() || {};          // {cid, token, open, sms (masked, verified)}
-  var status = null, queue = null, cursor = null;
+  var status = null, queue = null, cursor = null, survey = null;
   var msgs = {};                 // id -> {seq, el}
   var locals = [];               // optimistic customer messages: {cmid, text, el, state}
   var outbox = [], sending = false;
@@ -148,6 +150,8 @@
     '.i textarea{flex:1;min-width:0;resize:none;font:inherit;font-size:15px;line-height:1.4;max-height:120px;padding:9px 11px;border:1px solid #b9bec8;border-radius:10px;color:#1d2330;background:#fff}' +
     '.btn{font:inherit;font-weight:700;border:0;border-radius:10px;background:var(--c);color:#fff;padding:0 14px;height:40px;cursor:pointer;flex:none}' +
     '.btn:disabled{opacity:.5;cursor:default}.f .btn{height:34px}.f .sec{background:#fff;color:var(--c);border:1px solid var(--c)}' +
+    '.rt{display:flex;flex-direction:column;gap:6px;margin-top:6px}.rt .n{display:flex;gap:6px}.rt .n button{flex:1;min-height:40px;font:inherit;font-weight:700;border:1px solid var(--c);border-radius:10px;background:#fff;color:var(--c);cursor:pointer}' +
+    '.rt input{font:inherit;font-size:14px;padding:7px 9px;border:1px solid #b9bec8;border-radius:8px}' +
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
     '@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.i textarea,.f input{font-size:16px}.f input,.f .btn{min-height:44px}.f .lk{padding:10px 0}.p:not([hidden])~.l{display:none}.l{right:14px;bottom:14px}}' +
     '@media (prefers-reduced-motion:no-preference){.p{animation:u .16s ease-out}@keyframes u{from{opacity:0;transform:translateY(8px)}}}';
@@ -385,20 +389,42 @@
     } else if (status === 'assigned') { line = T.assigned; cls += ' a'; }
     else if (status === 'resolved') { line = T.resolved; cls += ' r'; }
     // repaint only what changed: keeps focus and whatever is typed in the SMS form
-    if (line !== lastLine) {
+    // the survey's state is part of what is drawn under the resolved line
+    var drawn = line + (status === 'resolved' && survey ? '|' + survey : '');
+    if (drawn !== lastLine) {
       statusEl.className = cls;
       statusEl.hidden = !line;
       statusText.textContent = line;
       if (status === 'resolved') {
         statusText.appendChild(document.createTextNode(' '));
         statusText.appendChild(el('button', { class: 'lk', type: 'button', 'data-testid': 'hf-new', text: T.newChat, onclick: reset }));
+        if (survey) statusText.appendChild(surveyBox());
       }
-      if (line) announce(line);
-      lastLine = line;
+      if (line && line !== lastLine.split('|')[0]) announce(line);
+      lastLine = drawn;
     }
     var key = smsShown() + '|' + S.sms + '|' + smsOpen + '|' + !!smsPhone;
     if (key !== lastKey) { lastKey = key; paintSms(); }
     if (stick) scrollEnd(); // the status line changes the list's height
+  }
+  /* ---------- the survey after a resolve: five buttons and an optional comment ---------- */
+  function surveyBox() {
+    if (survey === 'done') return el('div', { class: 'ok', role: 'status', 'data-testid': 'hf-rate-done', text: T.rateThanks });
+    var comment = el('input', { type: 'text', maxlength: '1000', 'aria-label': T.rateComment, placeholder: T.rateComment, 'data-testid': 'hf-rate-comment' });
+    var row = el('div', { class: 'n', role: 'group', 'aria-label': T.rateQ });
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      row.appendChild(el('button', { type: 'button', 'data-testid': 'hf-rate-' + n, 'aria-label': t('rateN', { n: n }), text: String(n), onclick: function () { rate(n, comment.value); } }));
+    });
+    return el('div', { class: 'rt', 'data-testid': 'hf-rate' }, [el('strong', { text: T.rateQ }), row, comment]);
+  }
+  function rate(n, comment) {
+    var body = { score: n };
+    if (comment && comment.trim()) body.comment = comment.trim();
+    req('POST', '/v1/chat/conversations/' + encodeURIComponent(S.cid) + '/rating', body).then(function (r) {
+      // rated now, or before (409): either way the question is answered
+      if (r.ok || r.status === 409) { survey = 'done'; paintStatus(); }
+      else showErr(errMsg(r));
+    });
   }
   function setStatus(st, q) {
     if (st) status = st;
@@ -653,7 +679,7 @@
         var quiet = restoring; restoring = false;
         if (addMessages(r.data.messages, quiet) && !quiet) idleDelay = 4000;
         if (r.data.cursor != null) cursor = r.data.cursor;
-        if (at === epoch) setStatus(r.data.status, r.data.queue);
+        if (at === epoch) { survey = r.data.survey || null; setStatus(r.data.status, r.data.queue); }
       } else if (r.status === 401 || r.status === 404) {
         forget(); return;
       }
@@ -665,7 +691,7 @@
   function forget() {
     // stored conversation is gone (e.g. server data wiped): start fresh
     S = { open: isOpen() }; try { localStorage.removeItem(KEY); } catch (e) { /* ignore */ }
-    cursor = null; status = null; queue = null; clearTimeout(pollTimer);
+    cursor = null; status = null; queue = null; survey = null; clearTimeout(pollTimer);
     paintStatus();
   }
   function reset() {

@@ -3,6 +3,7 @@
 //! when a Twilio auth token is configured, Twilio's incoming-SMS webhook ([`twilio`]).
 
 mod photos;
+mod rating;
 pub mod twilio;
 
 use std::sync::Arc;
@@ -72,6 +73,9 @@ pub struct MessagesReply {
     pub cursor: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueInfo>,
+    /// The survey after a resolve: `pending` (the widget shows it) or `done`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survey: Option<&'static str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,6 +155,7 @@ impl ChatApi {
             "createAttachment" => self.create_attachment(req, id).await,
             "uploadAttachment" => self.upload(req, id).await,
             "customerAttachment" => self.read_attachment(req, params).await,
+            "rateConversation" => respond(200, rating::rate(self, req, id).await),
             _ => ApiError::not_found().into_response(),
         }
     }
@@ -163,7 +168,7 @@ impl ChatApi {
     }
 
     /// The conversation named in the path, if the bearer token is its token.
-    fn authorize(&self, req: &Request, id: &str) -> Result<ConversationId, ApiError> {
+    pub(crate) fn authorize(&self, req: &Request, id: &str) -> Result<ConversationId, ApiError> {
         let id = ConversationId::parse(id)?;
         match bearer(req) {
             Some(token) if self.tokens.verify(&id, token) => Ok(id),
@@ -230,7 +235,9 @@ impl ChatApi {
         };
         let (conv, messages, queue) = self.service.customer_messages(&id, after).await?;
         let cursor = messages.last().map_or(after, |m| m.seq).to_string();
+        let survey = rating::survey_state(&conv);
         Ok(MessagesReply {
+            survey,
             conversation_id: conv.id,
             status: conv.status,
             messages,

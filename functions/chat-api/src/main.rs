@@ -24,7 +24,13 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store =
         DynamoStore::from_conf(&sdk, config.table()?).with_retention_days(config.retention_days);
-    let service = Arc::new(config.service(Arc::new(store)));
+    // Metrics as EMF lines on stdout, which CloudWatch Logs turns into metrics.
+    let metrics = Arc::new(handoff_core::insights::emf::StdoutSink);
+    let service = Arc::new(
+        config
+            .service(Arc::new(store))
+            .with_metrics(metrics, "chat-api"),
+    );
     let photos = handoff_s3::S3Attachments::from_env(handoff_s3::Config::from(&sdk))
         .map(|s3| handoff_core::service::Photos::new(Arc::new(s3), config.retention_days));
     let api = Arc::new(ChatApi::from_config(service, &config)?.with_photos(photos));

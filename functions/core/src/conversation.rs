@@ -211,6 +211,9 @@ pub struct Conversation {
     pub web_seen_at: Option<Timestamp>,
     /// The customer's first message, clipped: what the conversation is about.
     pub topic: Option<String>,
+    /// What the business learns from it: the survey and what was counted.
+    #[serde(default)]
+    pub insight: crate::insights::ConversationInsight,
 }
 
 impl Conversation {
@@ -241,6 +244,7 @@ impl Conversation {
             sms_follow_up: false,
             web_seen_at: None,
             topic: None,
+            insight: Default::default(),
         }
     }
 

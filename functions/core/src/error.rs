@@ -103,6 +103,9 @@ pub enum ServiceError {
     TooMany(&'static str),
     #[error(transparent)]
     Attachment(#[from] crate::attachments::AttachmentRejected),
+    /// A rating the survey does not take (already rated, or no survey was asked).
+    #[error("{0}")]
+    Rating(crate::insights::RatingRefused),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -20,6 +20,7 @@ pub mod credit;
 pub mod error;
 pub mod hours;
 pub mod ids;
+pub mod insights;
 pub mod limits;
 pub mod memory;
 pub mod memory_attachments;

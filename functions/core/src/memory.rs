@@ -25,6 +25,7 @@ struct State {
     idempotency: HashMap<String, IdempotencyRecord>,
     outbox: BTreeMap<String, (OutboxItem, Option<Timestamp>, bool)>,
     records: HashMap<RecordKey, Record>,
+    counters: HashMap<RecordKey, crate::insights::Counts>,
 }
 
 #[derive(Default)]
@@ -169,6 +170,12 @@ impl ConversationStore for MemoryStore {
         }
         for r in commit.records {
             s.records.insert(r.record.key.clone(), r.record);
+        }
+        for add in commit.counters {
+            let item = s.counters.entry(add.key).or_default();
+            for (k, n) in add.adds {
+                *item.entry(k).or_insert(0) += n;
+            }
         }
         Ok(())
     }
@@ -365,5 +372,16 @@ impl RecordStore for MemoryStore {
         record.data = serde_json::json!(n + 1);
         record.version += 1;
         Ok(Count::Admitted(n + 1))
+    }
+
+    async fn counters(
+        &self,
+        keys: &[RecordKey],
+    ) -> Result<Vec<crate::insights::Counts>, StoreError> {
+        let s = self.lock();
+        Ok(keys
+            .iter()
+            .map(|k| s.counters.get(k).cloned().unwrap_or_default())
+            .collect())
     }
 }

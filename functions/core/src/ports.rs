@@ -40,6 +40,8 @@ pub struct Commit {
     pub idempotency: Option<IdempotencyRecord>,
     pub outbox: Vec<OutboxItem>,
     pub records: Vec<RecordWrite>,
+    /// Counters added to atomically with the rest (DynamoDB: `ADD`); no condition.
+    pub counters: Vec<crate::insights::CounterAdd>,
 }
 
 /// Conversations, messages, customers and idempotency records; its commits also write

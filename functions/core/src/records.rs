@@ -134,6 +134,17 @@ pub trait RecordStore: Send + Sync {
         limit: u32,
         expires_at: Timestamp,
     ) -> Result<Count, StoreError>;
+    /// The counters of each key that [`Commit::counters`](crate::ports::Commit) added
+    /// to (empty when none), in the order asked.
+    async fn counters(
+        &self,
+        keys: &[RecordKey],
+    ) -> Result<Vec<crate::insights::Counts>, StoreError> {
+        let _ = keys;
+        Err(StoreError::Unavailable(
+            "this store keeps no counters".into(),
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -305,6 +305,11 @@ impl FaqIndex {
         self.semantic.is_some()
     }
 
+    /// The unit embedding of `text` by this index's encoder; `None` without one.
+    pub fn embed(&self, text: &str) -> Option<Vec<f32>> {
+        self.semantic.as_ref().map(|s| s.embed(text))
+    }
+
     /// Builds the index with explicit parameters (used for tuning), then
     /// calibrates the answer margin on the catalog's own examples.
     pub fn build_with(catalog: &FaqCatalog, params: Params) -> FaqIndex {

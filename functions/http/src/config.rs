@@ -280,6 +280,7 @@ impl Config {
             self.index.clone(),
             self.settings.clone(),
         )
+        .with_retention_days(self.retention_days)
     }
 
     /// What `function` needs, from `HANDOFF_*` variables and the `secrets` its `main`

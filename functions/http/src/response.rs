@@ -109,6 +109,7 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(409, "idempotency_key_reused", e.to_string())
             }
             ServiceError::NoVerification => ApiError::new(400, "no_code_sent", e.to_string()),
+            ServiceError::Rating(r) => ApiError::new(409, r.code(), r.to_string()),
             ServiceError::CodeRejected(r) => match r {
                 CodeRejected::Wrong { attempts_left } => ApiError {
                     extra: Some(("attempts_left", attempts_left.to_string())),

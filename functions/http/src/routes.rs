@@ -155,6 +155,14 @@ pub const ROUTES: &[Route] = &[
         "/v1/agent/conversations/{id}/attachments/{attachment_id}",
         Agent,
     ),
+    r(
+        "rateConversation",
+        "POST",
+        "/v1/chat/conversations/{id}/rating",
+        Chat,
+    ),
+    r("insights", "GET", "/v1/agent/insights", Agent),
+    r("insightsPage", "GET", "/console/insights", Agent),
 ];
 
 /// The outcome of routing a request.

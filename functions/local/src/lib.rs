@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod delivery;
 pub mod eval;
 pub mod gateway;
+pub mod insights;
 pub mod invoke;
 pub mod secrets;
 pub mod server;

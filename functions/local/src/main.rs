@@ -73,6 +73,20 @@ enum Command {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Print the supervisors' insights (the same as GET /v1/agent/insights) as a table.
+    Insights {
+        #[arg(long, default_value = ".handoff")]
+        data: PathBuf,
+        /// First day, YYYY-MM-DD (UTC; default: --to, or today).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (default: --from, or today).
+        #[arg(long)]
+        to: Option<String>,
+        /// Print the JSON of the API instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a bearer token for the local agent API.
     Token {
         agent_id: String,
@@ -248,6 +262,22 @@ async fn main() -> ExitCode {
             &mut std::io::stdout(),
         ) {
             Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
+        Command::Insights {
+            data,
+            from,
+            to,
+            json,
+        } => match handoff_local::insights::report(&data, from.as_deref(), to.as_deref()).await {
+            Ok(r) if json => {
+                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                ExitCode::SUCCESS
+            }
+            Ok(r) => {
+                print!("{}", handoff_local::insights::table(&r));
+                ExitCode::SUCCESS
+            }
             Err(e) => fail(e),
         },
         Command::Token {

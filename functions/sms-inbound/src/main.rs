@@ -23,7 +23,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = DynamoStore::from_conf(&sdk, config.table().map_err(misconfigured)?)
         .with_retention_days(config.retention_days);
-    let service = Arc::new(config.service(Arc::new(store)));
+    // Metrics as EMF lines on stdout, which CloudWatch Logs turns into metrics.
+    let metrics = Arc::new(handoff_core::insights::emf::StdoutSink);
+    let service = Arc::new(
+        config
+            .service(Arc::new(store))
+            .with_metrics(metrics, "sms-inbound"),
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| {
         let service = service.clone();
         async move {

@@ -35,6 +35,7 @@ mod counter;
 pub mod keys;
 mod records;
 pub mod stream;
+mod tallies;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -132,6 +133,7 @@ enum Part {
     Message(u64),
     Outbox(String),
     Record(String),
+    Counters(String),
 }
 
 impl Part {
@@ -145,6 +147,7 @@ impl Part {
             Part::Message(seq) => format!("message {seq} exists"),
             Part::Outbox(id) => format!("outbox item {id} exists"),
             Part::Record(key) => format!("record {key} changed"),
+            Part::Counters(key) => format!("counters {key} busy"),
         }
     }
 }
@@ -776,6 +779,10 @@ impl ConversationStore for DynamoStore {
             }
             items.push(put(table, item, condition, values)?);
             parts.push(Part::Record(r.record.key.to_string()));
+        }
+        for c in &commit.counters {
+            items.push(tallies::update(table, c)?);
+            parts.push(Part::Counters(c.key.to_string()));
         }
         if items.is_empty() {
             return Ok(());

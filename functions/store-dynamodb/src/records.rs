@@ -39,6 +39,13 @@ pub(crate) fn condition(expected: Option<u64>) -> (&'static str, Item) {
 
 #[async_trait]
 impl RecordStore for DynamoStore {
+    async fn counters(
+        &self,
+        keys: &[RecordKey],
+    ) -> Result<Vec<handoff_core::insights::Counts>, StoreError> {
+        self.read_counters(keys).await
+    }
+
     async fn record(&self, key: &RecordKey) -> Result<Option<Record>, StoreError> {
         self.get(pk(key), keys::META)
             .await?

@@ -35,6 +35,7 @@ use handoff_core::ports::{Commit, ConversationStore, OutboxStore};
 use handoff_core::queue_position::QueuePosition;
 use handoff_core::records::RecordKey;
 
+mod counters;
 mod records;
 
 /// The schema this build writes, kept in SQLite's `user_version` so that later
@@ -157,6 +158,7 @@ impl SqliteStore {
 
     fn init(mut conn: Connection) -> Result<Self, StoreError> {
         migrate(&mut conn)?;
+        conn.execute_batch(counters::SCHEMA).map_err(db_err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -382,6 +384,9 @@ fn write_commit(conn: &mut Connection, commit: &Commit) -> Result<(), StoreError
     }
     for r in &commit.records {
         records::write(&tx, &r.record)?;
+    }
+    for c in &commit.counters {
+        counters::add(&tx, c)?;
     }
 
     tx.commit().map_err(db_err)

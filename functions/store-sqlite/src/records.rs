@@ -38,6 +38,14 @@ fn read(conn: &Connection, key: &RecordKey) -> Result<Option<Record>, StoreError
 
 #[async_trait]
 impl RecordStore for SqliteStore {
+    async fn counters(
+        &self,
+        keys: &[RecordKey],
+    ) -> Result<Vec<handoff_core::insights::Counts>, StoreError> {
+        let keys = keys.to_vec();
+        self.run(move |c| super::counters::read(c, &keys)).await
+    }
+
     async fn record(&self, key: &RecordKey) -> Result<Option<Record>, StoreError> {
         let key = key.clone();
         self.run(move |c| read(c, &key)).await

@@ -95,6 +95,7 @@ async fn everything_survives_reopening_the_file() {
                 idempotency: Some(record.clone()),
                 outbox: vec![leased.clone(), free.clone()],
                 records: Vec::new(),
+                counters: Vec::new(),
             })
             .await
             .expect("commit");

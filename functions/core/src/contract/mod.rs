@@ -16,14 +16,16 @@ use std::sync::Arc;
 
 use crate::ports::ConversationStore;
 
-mod credits;
 pub mod attachments;
+mod counters;
+mod credits;
 pub mod fixtures;
 mod lists;
 mod outbox;
 mod records;
 mod writes;
 
+pub use counters::*;
 pub use credits::*;
 pub use lists::*;
 pub use outbox::*;
@@ -69,6 +71,8 @@ pub async fn run_all(store: Store) {
     queue_pages_in_order(&store).await;
     credit_records_commit_with_the_conversation(&store).await;
     credit_decisions_race_to_one_winner(&store).await;
+    counters_add_with_their_commit(&store).await;
+    counters_add_up_under_concurrency(&store).await;
 }
 
 /// One `#[tokio::test]` per contract check, each on what the async expression makes
@@ -77,7 +81,7 @@ pub async fn run_all(store: Store) {
 #[macro_export]
 macro_rules! contract_tests {
     ($store:expr) => {
-        $crate::contract_tests!(@each $store; round_trip_and_cursor, stale_version_conflicts_and_writes_nothing, create_twice_conflicts, duplicate_idempotency_key, duplicate_message_seq_conflicts, queue_order_and_membership, assigned_listing, customers_and_phones, customer_history_newest_first, outbox_lease_and_complete, concurrent_writers_one_wins, records_are_versioned, records_commit_atomically, counters_hold_their_limit, queue_pages_in_order, credit_records_commit_with_the_conversation, credit_decisions_race_to_one_winner);
+        $crate::contract_tests!(@each $store; round_trip_and_cursor, stale_version_conflicts_and_writes_nothing, create_twice_conflicts, duplicate_idempotency_key, duplicate_message_seq_conflicts, queue_order_and_membership, assigned_listing, customers_and_phones, customer_history_newest_first, outbox_lease_and_complete, concurrent_writers_one_wins, records_are_versioned, records_commit_atomically, counters_hold_their_limit, queue_pages_in_order, credit_records_commit_with_the_conversation, credit_decisions_race_to_one_winner, counters_add_with_their_commit, counters_add_up_under_concurrency);
     };
     (@each $store:expr; $($check:ident),+) => {
         $(

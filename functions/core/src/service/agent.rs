@@ -310,6 +310,7 @@ fn decide_resolve(
             ch.set_customer(c);
         }
     }
+    super::survey::ask(ch, customer, settings);
     Ok(true)
 }
 

@@ -4,6 +4,8 @@
 use jiff::Timestamp;
 
 use crate::ids::{IdempotencyKey, MessageId};
+use crate::insights::tally::{self, tally};
+use crate::insights::{self, CounterAdd, Counts};
 use crate::model::{
     Channel, Conversation, Customer, IdempotencyRecord, Message, OutboxItem, PhoneNumber, Role,
 };
@@ -26,11 +28,16 @@ pub(crate) struct Change {
     pub now: Timestamp,
     /// The customer's place in line, when this change hands off.
     pub queue: Option<QueueInfo>,
+    /// The conversation as read (`None`: new): what [`tally`] compares against.
+    pub before: Option<Conversation>,
+    /// Counted by the use case besides what [`tally`] finds (unanswered, repeats).
+    pub counts: Counts,
 }
 
 impl Change {
     pub fn new(conv: Conversation, expected: Option<u64>, now: Timestamp) -> Self {
         Self {
+            before: expected.map(|_| conv.clone()),
             conv,
             expected,
             messages: Vec::new(),
@@ -39,6 +46,7 @@ impl Change {
             records: Vec::new(),
             now,
             queue: None,
+            counts: Counts::new(),
         }
     }
 
@@ -89,6 +97,25 @@ impl Change {
         mut self,
         idempotency: Option<&IdempotencyKey>,
     ) -> (Commit, Conversation, Vec<Message>) {
+        let mut counts = tally(
+            self.before.as_ref(),
+            &mut self.conv,
+            &self.messages,
+            self.now,
+        );
+        for (k, n) in std::mem::take(&mut self.counts) {
+            tally::add(&mut counts, k, n);
+        }
+        let counters = match counts.is_empty() {
+            true => Vec::new(),
+            false => vec![CounterAdd {
+                key: insights::counters_key(
+                    insights::day_of(self.now),
+                    insights::shard_of(self.conv.id.as_str()),
+                ),
+                adds: counts,
+            }],
+        };
         self.conv.version = self.expected.unwrap_or(0) + 1;
         self.conv.updated_at = self.now;
         let record = idempotency.and_then(|key| {
@@ -111,6 +138,7 @@ impl Change {
             idempotency: record,
             outbox: self.outbox,
             records: self.records,
+            counters,
         };
         (commit, self.conv, self.messages)
     }

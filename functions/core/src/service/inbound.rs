@@ -18,6 +18,7 @@ use crate::error::{ServiceError, StoreError};
 use std::sync::atomic::Ordering::Relaxed;
 
 use crate::ids::{ConversationId, CustomerId, IdempotencyKey};
+use crate::insights::Score;
 use crate::limits::LimitKind;
 use crate::model::{
     Channel, Conversation, Customer, Lang, Message, MessageText, PhoneNumber, Role, Status,
@@ -31,6 +32,7 @@ use super::queue::QueueInfo;
 use super::{retry_on_conflict, HandoffService, TRANSCRIPT_LIMIT};
 
 mod decide;
+mod learn;
 use decide::*;
 
 /// Where a customer's message came from.
@@ -107,6 +109,14 @@ impl HandoffService {
     #[tracing::instrument(skip_all, fields(channel = ?inbound.reply_via))]
     pub async fn receive(&self, inbound: Inbound) -> Result<Received, ServiceError> {
         let inbound = &inbound;
+        if let (Origin::Sms { phone }, Some(score)) =
+            (&inbound.origin, Score::from_sms(inbound.text.as_str()))
+        {
+            // A digit after a resolve answers the survey instead of starting anew.
+            if let Some(rated) = self.rate_by_sms(inbound, phone, score).await? {
+                return Ok(rated);
+            }
+        }
         let web = matches!(inbound.origin, Origin::Web { .. });
         if matches!(inbound.origin, Origin::Web { conversation: None })
             && self.settings.rate_limits.is_on()
@@ -136,7 +146,7 @@ impl HandoffService {
                 )
                 .await?;
             }
-            match self.store.commit(planned.commit).await {
+            match self.write(planned.commit).await {
                 Ok(()) => {}
                 Err(StoreError::Duplicate) => {
                     let key = inbound.idempotency.as_ref().ok_or_else(|| {
@@ -247,6 +257,11 @@ impl HandoffService {
         let channel = inbound.origin.channel();
         let (mut change, customer) = self.load(&inbound.origin, text, lang, now).await?;
         take_message(&mut change, text, catalog_language, channel);
+        if let (None, Some(c)) = (change.expected, &customer) {
+            if c.version > 0 {
+                self.note_repeat(&mut change, &c.id).await?;
+            }
+        }
 
         // SMS keywords come before triage: they are about the channel, not the question.
         let sms_keyword = match inbound.origin {
@@ -255,7 +270,7 @@ impl HandoffService {
         };
         match sms_keyword {
             Some(k) => decide_keyword(&mut change, customer.as_ref(), k, &self.settings)?,
-            None => match decide_triage(&change, text, &self.index) {
+            None => match self.triage_noted(&mut change, text).await? {
                 Triage::Handoff { reason } => {
                     // Only a handoff reads the transcript and the queue.
                     let mut transcript = match change.expected {

@@ -14,8 +14,10 @@ mod contact;
 mod credits;
 mod customer;
 mod inbound;
+mod insights;
 mod photos;
 mod queue;
+mod survey;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,13 +30,15 @@ use handoff_sms::fit_to_segments;
 use crate::error::{ServiceError, StoreError};
 use crate::hours::AgentHours;
 use crate::ids::ConversationId;
+use crate::insights::emf::{self, MetricsSink};
 use crate::model::{Conversation, Customer, Lang, Message, OutboxItem};
-use crate::ports::{Clock, ConversationStore, Delivery};
+use crate::ports::{Clock, Commit, ConversationStore, Delivery};
 
 pub use crate::outbox::{Dispatched, OutboxDispatcher};
 pub use agent::{AgentQueue, QueueItem, QUEUE_PAGE_MAX};
 pub use console::CannedAnswer;
 pub use inbound::{Inbound, Origin, Received, ReplyVia, Sender};
+pub use insights::DateRange;
 pub use photos::Photos;
 pub use queue::QueueInfo;
 
@@ -109,6 +113,10 @@ pub struct HandoffService {
     catalog: Arc<FaqCatalog>,
     index: Arc<FaqIndex>,
     settings: Settings,
+    /// Where each commit's counts go as CloudWatch metrics, and the service named on them.
+    metrics: Option<(Arc<dyn MetricsSink>, String)>,
+    /// Days the unanswered texts are kept (0: as long as everything else).
+    retention_days: u32,
 }
 
 impl HandoffService {
@@ -125,7 +133,39 @@ impl HandoffService {
             catalog,
             index,
             settings,
+            metrics: None,
+            retention_days: 0,
         }
+    }
+
+    /// Emits each commit's counts as EMF lines to `sink`, naming `service`.
+    pub fn with_metrics(mut self, sink: Arc<dyn MetricsSink>, service: &str) -> Self {
+        self.metrics = Some((sink, service.to_string()));
+        self
+    }
+
+    /// Unanswered texts (personal data) expire after this many days (0: never).
+    pub fn with_retention_days(mut self, days: u32) -> Self {
+        self.retention_days = days;
+        self
+    }
+
+    /// Writes `commit`, then emits what it counted.
+    pub(crate) async fn write(&self, commit: Commit) -> Result<(), StoreError> {
+        let counters = match &self.metrics {
+            Some(_) => commit.counters.clone(),
+            None => Vec::new(),
+        };
+        self.store.commit(commit).await?;
+        if let Some((sink, service)) = &self.metrics {
+            let now = self.clock.now();
+            for c in &counters {
+                for line in emf::lines_for(&c.adds, now, service) {
+                    sink.emit(&line);
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn settings(&self) -> &Settings {
@@ -209,7 +249,7 @@ impl HandoffService {
                 return Ok((conv, Vec::new()));
             }
             let (commit, conv, messages) = change.into_commit(None);
-            self.store.commit(commit).await?;
+            self.write(commit).await?;
             Ok((conv, messages))
         })
         .await
