@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod conversation;
 pub mod error;
+pub mod escalation;
 pub mod hours;
 pub mod ids;
 pub mod limits;
@@ -30,6 +31,7 @@ pub mod replies;
 pub mod service;
 pub mod triage;
 pub mod verification;
+pub mod waits;
 
 #[cfg(feature = "contract")]
 pub mod contract;

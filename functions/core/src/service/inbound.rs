@@ -20,7 +20,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use crate::ids::{ConversationId, CustomerId, IdempotencyKey};
 use crate::limits::LimitKind;
 use crate::model::{
-    Channel, Conversation, Customer, Lang, Message, MessageText, PhoneNumber, Role, Status,
+    Channel, Conversation, Customer, Lang, Message, MessageText, PhoneNumber, Priority, Role,
+    Status,
 };
 use crate::packet;
 use crate::ports::Commit;
@@ -268,9 +269,21 @@ impl HandoffService {
                     };
                     transcript.extend(change.messages.iter().cloned());
                     let ahead = self.waiting_ahead(reason.priority(), None).await?;
-                    decide_handoff(&mut change, reason, &transcript, ahead, &self.settings)?;
+                    let facts = self.wait_facts().await?;
+                    decide_handoff(&mut change, reason, &transcript, ahead, facts, &self.settings)?;
                 }
-                decision => decide_bot_turn(&mut change, decision, &self.catalog),
+                decision => {
+                    let waiting = change.conv.status == Status::Queued
+                        && change.conv.handoff.as_ref().is_some_and(|h| !h.acknowledged);
+                    decide_bot_turn(&mut change, decision, &self.catalog);
+                    if waiting {
+                        // Read only for the one acknowledgement of a wait.
+                        let id = change.conv.id.clone();
+                        let ahead = self.waiting_ahead(Priority::Normal, Some(&id)).await?;
+                        let facts = self.wait_facts().await?;
+                        decide_wait_ack(&mut change, ahead, facts, &self.settings);
+                    }
+                }
             },
         }
 
