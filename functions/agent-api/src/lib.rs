@@ -21,6 +21,8 @@ use handoff_http::{
     require_visible, respond, ApiError, Framing, Request, Response,
 };
 
+mod presence;
+
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
 
 pub struct AgentApi {
@@ -157,6 +159,7 @@ impl AgentApi {
                     Err(e) => e.into_response(),
                 }
             }
+            "setPresence" => respond(200, presence::set(svc, &agent, &req).await),
             _ => ApiError::not_found().into_response(),
         }
     }

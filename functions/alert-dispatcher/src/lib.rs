@@ -23,6 +23,8 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use serde::Serialize;
 use serde_json::Value;
 
+use handoff_core::escalation::{EscalationPolicy, Escalator};
+use handoff_core::hours::AgentHours;
 use handoff_core::model::{Outbound, OutboxItem};
 use handoff_core::outbox::{Dispatched, OutboxDispatcher};
 use handoff_core::ports::{Delivery, SystemClock};
@@ -77,6 +79,14 @@ pub struct Config {
     pub alert_queue: String,
     /// One alert per queue per this window: `HANDOFF_ALERT_COALESCE` (default `30s`).
     pub alert_coalesce: jiff::SignedDuration,
+    /// When people answer: `HANDOFF_AGENT_HOURS` and `HANDOFF_TIMEZONE` (the template
+    /// sets both; default `Mon-Fri 09:00-18:00` in UTC).
+    pub hours: AgentHours,
+    /// `HANDOFF_ESCALATE_AFTER` (default `5m`).
+    pub escalate_after: jiff::SignedDuration,
+    /// `HANDOFF_SMS_MAX_SEGMENTS` (default 3): the customer's update by text fits in it.
+    pub sms_max_segments: usize,
+    pub public_base_url: Option<String>,
 }
 
 impl Config {
@@ -116,6 +126,23 @@ impl Config {
                     })?
                 }
             },
+            hours: {
+                let spec = optional(vars, "HANDOFF_AGENT_HOURS")
+                    .unwrap_or_else(|| "Mon-Fri 09:00-18:00".into());
+                let tz = optional(vars, "HANDOFF_TIMEZONE").unwrap_or_else(|| "UTC".into());
+                AgentHours::parse(&spec, &tz).map_err(|e| ConfigError::Invalid {
+                    name: if e.field == "timezone" {
+                        "HANDOFF_TIMEZONE"
+                    } else {
+                        "HANDOFF_AGENT_HOURS"
+                    },
+                    why: e.message,
+                })?
+            },
+            escalate_after: handoff_http::config::escalate_after(vars)?,
+            sms_max_segments: parse_num(vars, "HANDOFF_SMS_MAX_SEGMENTS", 3)?,
+            public_base_url: optional(vars, "PUBLIC_BASE_URL")
+                .map(|u| u.trim_end_matches('/').to_string()),
             twilio: TwilioAccount::from_vars(var).map_err(|e| match e {
                 handoff_twilio::ConfigError::Missing(name)
                     if Function::AlertDispatcher.secrets().contains(&name) =>
@@ -170,6 +197,8 @@ pub struct Summary {
     /// Not outbox inserts.
     pub ignored: usize,
     pub failed: usize,
+    /// Escalations and digests the sweep wrote.
+    pub escalated: usize,
 }
 
 /// What became of one stream record.
@@ -184,11 +213,23 @@ pub enum Outcome {
 pub struct Dispatcher {
     outbox: OutboxDispatcher,
     delivery: Arc<dyn Delivery>,
+    /// The scheduled sweep also escalates unclaimed handoffs and sends the opening digest.
+    escalator: Option<Escalator>,
 }
 
 impl Dispatcher {
     pub fn new(outbox: OutboxDispatcher, delivery: Arc<dyn Delivery>) -> Self {
-        Self { outbox, delivery }
+        Self {
+            outbox,
+            delivery,
+            escalator: None,
+        }
+    }
+
+    /// The sweep runs this escalator first.
+    pub fn with_escalator(mut self, escalator: Escalator) -> Self {
+        self.escalator = Some(escalator);
+        self
     }
 
     /// The production wiring: the DynamoDB store, alerts through SNS, and texts
@@ -218,6 +259,18 @@ impl Dispatcher {
                 )))
             }
         };
+        let escalator = Escalator::new(
+            store.clone(),
+            Arc::new(SystemClock),
+            EscalationPolicy {
+                hours: config.hours.clone(),
+                escalate_after: config.escalate_after,
+                queue_name: config.alert_queue.clone(),
+                console_url: config.console_url.clone(),
+                sms_max_segments: config.sms_max_segments,
+                answers_url: config.public_base_url.clone(),
+            },
+        );
         Ok(Self::new(
             OutboxDispatcher::new(store.clone(), Arc::new(SystemClock)).with_alert_coalescing(
                 store,
@@ -225,7 +278,8 @@ impl Dispatcher {
                 config.alert_coalesce,
             ),
             delivery,
-        ))
+        )
+        .with_escalator(escalator))
     }
 
     pub fn outbox(&self) -> &OutboxDispatcher {
@@ -303,8 +357,18 @@ impl Dispatcher {
         }
     }
 
-    /// Delivers pending items (never leased, or whose lease expired).
+    /// Escalates what is overdue (the outbox items it writes go out in this same sweep
+    /// and through the stream), then delivers pending items (never leased, or whose
+    /// lease expired).
     pub async fn sweep(&self) -> Result<Summary, HandlerError> {
+        let mut escalated = 0;
+        if let Some(escalator) = &self.escalator {
+            match escalator.sweep().await {
+                Ok(r) => escalated = r.escalated + r.digests,
+                // Delivery still runs; the next sweep escalates.
+                Err(e) => tracing::warn!(error = %e, "escalation sweep failed"),
+            }
+        }
         let (delivered, failed) = self
             .outbox
             .dispatch_pending(self.delivery.as_ref(), SWEEP_LIMIT)
@@ -321,6 +385,7 @@ impl Dispatcher {
         Ok(Summary {
             delivered,
             failed,
+            escalated,
             ..Summary::default()
         })
     }

@@ -299,9 +299,12 @@ impl Delivery for TwilioDelivery {
     async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
         match &item.item {
             Outbound::CustomerSms { to, text, .. } => self.send_sms(to, text).await.map(|_| ()),
-            Outbound::AgentAlert(_) => Err(DeliveryError::Permanent(
-                "agent alerts are not sent through Twilio; compose with RoutedDelivery".into(),
-            )),
+            Outbound::AgentAlert(_) | Outbound::Escalation(_) | Outbound::Digest(_) => {
+                Err(DeliveryError::Permanent(
+                    "agent alerts are not sent through Twilio; compose with RoutedDelivery"
+                        .into(),
+                ))
+            }
         }
     }
 }
@@ -324,7 +327,9 @@ impl RoutedDelivery {
 impl Delivery for RoutedDelivery {
     async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
         match &item.item {
-            Outbound::AgentAlert(_) => self.alerts.deliver(item).await,
+            Outbound::AgentAlert(_) | Outbound::Escalation(_) | Outbound::Digest(_) => {
+                self.alerts.deliver(item).await
+            }
             Outbound::CustomerSms { .. } => self.sms.deliver(item).await,
         }
     }

@@ -99,6 +99,7 @@ pub const ROUTES: &[Route] = &[
         "/v1/agent/conversations/{id}/dismiss",
         Agent,
     ),
+    r("setPresence", "PUT", "/v1/agent/me/presence", Agent),
 ];
 
 /// The outcome of routing a request.
