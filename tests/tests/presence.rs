@@ -56,7 +56,10 @@ async fn spawn_at(start: &str) -> Server {
     settings.hours = AgentHours::parse("Mon-Fri 09:00-18:00", "Asia/Seoul").unwrap();
     settings.escalate_after = SignedDuration::from_mins(5);
     settings.rate_limits = handoff_core::limits::RateLimits::off();
-    let app = Arc::new(app.with_clock_and_settings(clock.clone(), settings).unwrap());
+    let app = Arc::new(
+        app.with_clock_and_settings(clock.clone(), settings)
+            .unwrap(),
+    );
     let tokens = app.agent_tokens.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = serve(listener, app.clone()).await.unwrap();
@@ -208,11 +211,17 @@ async fn presence_counts_agents_online_until_the_heartbeat_stops() {
         s.token("boss", true),
     );
     // Attacks and bad input: no token, wrong shape, wrong type, wrong status.
-    assert_eq!(s.presence(None, r#"{"status":"online"}"#).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.presence(None, r#"{"status":"online"}"#).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     let (st, body) = s.presence(Some(&a), r#"{"status":"busy"}"#).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["error"]["code"].is_string(), "{body}");
-    assert_eq!(s.presence(Some(&a), r#"{"status":"online","x":1}"#).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.presence(Some(&a), r#"{"status":"online","x":1}"#).await.0,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(s.presence(Some(&a), "[]").await.0, StatusCode::BAD_REQUEST);
     let r = s
         .client
@@ -227,21 +236,37 @@ async fn presence_counts_agents_online_until_the_heartbeat_stops() {
     // A customer's conversation token is not an agent token.
     let conv = s.hand_off("상담원 연결해 주세요").await;
     let customer = conv["token"].as_str().unwrap();
-    assert_eq!(s.presence(Some(customer), r#"{"status":"online"}"#).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        s.presence(Some(customer), r#"{"status":"online"}"#).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(s.customer_view(&conv).await["queue"]["agents_online"], 0);
 
     let (st, body) = s.presence(Some(&a), r#"{"status":"online"}"#).await;
     assert_eq!(st, StatusCode::OK, "{body}");
     assert_eq!(
-        (body["agent_id"].as_str(), body["status"].as_str(), body["agents_online"].as_u64()),
+        (
+            body["agent_id"].as_str(),
+            body["status"].as_str(),
+            body["agents_online"].as_u64()
+        ),
         (Some("agent-a"), Some("online"), Some(1))
     );
-    assert_eq!(body["expires_at"], "2026-11-23T01:01:30Z", "90 s TTL: {body}");
+    assert_eq!(
+        body["expires_at"], "2026-11-23T01:01:30Z",
+        "90 s TTL: {body}"
+    );
     assert_eq!(body["heartbeat_seconds"], 30);
     let (_, body) = s.presence(Some(&sup), r#"{"status":"online"}"#).await;
-    assert_eq!(body["agents_online"], 2, "supervisors count as agents: {body}");
+    assert_eq!(
+        body["agents_online"], 2,
+        "supervisors count as agents: {body}"
+    );
     let (_, body) = s.presence(Some(&b), r#"{"status":"away"}"#).await;
-    assert_eq!((body["agents_online"].as_u64(), &body["expires_at"]), (Some(2), &Value::Null));
+    assert_eq!(
+        (body["agents_online"].as_u64(), &body["expires_at"]),
+        (Some(2), &Value::Null)
+    );
     assert_eq!(s.customer_view(&conv).await["queue"]["agents_online"], 2);
 
     // Agent a keeps beating; the supervisor's console closed without a word.
@@ -249,11 +274,19 @@ async fn presence_counts_agents_online_until_the_heartbeat_stops() {
     s.presence(Some(&a), r#"{"status":"online"}"#).await;
     s.clock.advance(SignedDuration::from_secs(31));
     let q = s.customer_view(&conv).await["queue"].clone();
-    assert_eq!((q["agents_online"].as_u64(), q["basis"].as_str()), (Some(1), Some("recent_claims")), "{q}");
+    assert_eq!(
+        (q["agents_online"].as_u64(), q["basis"].as_str()),
+        (Some(1), Some("recent_claims")),
+        "{q}"
+    );
     let (_, body) = s.presence(Some(&a), r#"{"status":"away"}"#).await;
     assert_eq!(body["agents_online"], 0);
     let q = s.customer_view(&conv).await["queue"].clone();
-    assert_eq!((q["basis"].as_str(), &q["estimated_wait_seconds"]), (Some("no_agents_online"), &Value::Null), "{q}");
+    assert_eq!(
+        (q["basis"].as_str(), &q["estimated_wait_seconds"]),
+        (Some("no_agents_online"), &Value::Null),
+        "{q}"
+    );
 }
 
 #[tokio::test]
@@ -265,40 +298,77 @@ async fn waits_are_told_from_recent_claims_and_agents_online_never_made_up() {
     let first = s.hand_off("상담원 연결해 주세요").await;
     let q = &first["queue"];
     assert_eq!(
-        (q["position"].as_u64(), q["agents_online"].as_u64(), q["basis"].as_str(), &q["estimated_wait_seconds"]),
+        (
+            q["position"].as_u64(),
+            q["agents_online"].as_u64(),
+            q["basis"].as_str(),
+            &q["estimated_wait_seconds"]
+        ),
         (Some(1), Some(0), Some("no_agents_online"), &Value::Null),
         "{q}"
     );
     let notice = first["replies"][0]["text"].as_str().unwrap();
-    assert!(notice.contains("알려 드릴 수 없어요") && !notice.contains("약 4분"), "{notice}");
+    assert!(
+        notice.contains("알려 드릴 수 없어요") && !notice.contains("약 4분"),
+        "{notice}"
+    );
 
     // Online, but no claim seen yet: still no figure.
     s.presence(Some(&a), r#"{"status":"online"}"#).await;
     let q = s.customer_view(&first).await["queue"].clone();
-    assert_eq!((q["basis"].as_str(), &q["estimated_wait_seconds"]), (Some("recent_claims"), &Value::Null), "{q}");
+    assert_eq!(
+        (q["basis"].as_str(), &q["estimated_wait_seconds"]),
+        (Some("recent_claims"), &Value::Null),
+        "{q}"
+    );
 
     // While waiting, the bot acknowledges the customer once, not every message.
     let r = s.say(&first, "주문번호는 1234예요").await;
     assert_eq!(r["replies"].as_array().map(Vec::len), Some(1), "{r}");
-    assert!(r["replies"][0]["text"].as_str().unwrap().contains("메시지를 받았어요"), "{r}");
+    assert!(
+        r["replies"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("메시지를 받았어요"),
+        "{r}"
+    );
     let r = s.say(&first, "아직인가요?").await;
-    assert_eq!(r["replies"].as_array().map(Vec::len), Some(0), "acknowledged once: {r}");
+    assert_eq!(
+        r["replies"].as_array().map(Vec::len),
+        Some(0),
+        "acknowledged once: {r}"
+    );
 
     // Claimed after 2 minutes: that is the sample.
     s.clock.advance(SignedDuration::from_secs(120));
     s.presence(Some(&a), r#"{"status":"online"}"#).await;
-    let (st, body) = s.agent_post(&a, &format!("/v1/agent/conversations/{}/claim", id_of(&first))).await;
+    let (st, body) = s
+        .agent_post(
+            &a,
+            &format!("/v1/agent/conversations/{}/claim", id_of(&first)),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK, "{body}");
 
     let second = s.hand_off("I want to talk to a person").await;
     let q = &second["queue"];
     assert_eq!(
-        (q["position"].as_u64(), q["agents_online"].as_u64(), q["basis"].as_str(), q["estimated_wait_seconds"].as_u64()),
+        (
+            q["position"].as_u64(),
+            q["agents_online"].as_u64(),
+            q["basis"].as_str(),
+            q["estimated_wait_seconds"].as_u64()
+        ),
         (Some(1), Some(1), Some("recent_claims"), Some(120)),
         "{q}"
     );
     let notice = second["replies"][0]["text"].as_str().unwrap();
-    assert!(notice.contains("number 1") && notice.contains("1 of our team is online") && notice.contains("about 2 min"), "{notice}");
+    assert!(
+        notice.contains("number 1")
+            && notice.contains("1 of our team is online")
+            && notice.contains("about 2 min"),
+        "{notice}"
+    );
     // Second in line with one agent: two rounds of the median.
     let third = s.hand_off("상담원 연결").await;
     assert_eq!(third["queue"]["estimated_wait_seconds"], 240, "{third}");
@@ -317,7 +387,11 @@ async fn an_unclaimed_handoff_escalates_exactly_once() {
     let conv = s.hand_off("상담원 연결해 주세요").await;
     let claimed = s.hand_off("agent please").await;
     let a = s.token("agent-a", false);
-    s.agent_post(&a, &format!("/v1/agent/conversations/{}/claim", id_of(&claimed))).await;
+    s.agent_post(
+        &a,
+        &format!("/v1/agent/conversations/{}/claim", id_of(&claimed)),
+    )
+    .await;
 
     s.clock.advance(SignedDuration::from_secs(4 * 60 + 59));
     s.concurrent_sweeps(4).await;
@@ -341,7 +415,12 @@ async fn an_unclaimed_handoff_escalates_exactly_once() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|m| m["text"].as_str().unwrap_or("").contains("책임자에게 알렸어요"))
+        .filter(|m| {
+            m["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("책임자에게 알렸어요")
+        })
         .collect();
     assert_eq!(updates.len(), 1, "{view}");
 
@@ -350,9 +429,19 @@ async fn an_unclaimed_handoff_escalates_exactly_once() {
     s.concurrent_sweeps(3).await;
     assert_eq!(s.settled("escalation").await.len(), 1);
     // Every agent alert names its conversation and links the console.
-    for d in s.delivered().iter().filter(|d| d["item"]["kind"] == "agent_alert") {
+    for d in s
+        .delivered()
+        .iter()
+        .filter(|d| d["item"]["kind"] == "agent_alert")
+    {
         let id = d["item"]["conversation_id"].as_str().unwrap();
-        assert!(d["item"]["link"].as_str().unwrap().ends_with(&format!("/console#c/{id}")), "{d}");
+        assert!(
+            d["item"]["link"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/console#c/{id}")),
+            "{d}"
+        );
     }
 }
 
@@ -367,7 +456,13 @@ async fn after_hours_handoffs_wait_quietly_then_one_digest_at_opening_and_escala
     assert!(told.contains("오전 9:00"), "{told}");
     // The acknowledgement at night says when a person answers.
     let r = s.say(&night1, "내일 연락 주세요").await;
-    assert!(r["replies"][0]["text"].as_str().unwrap().contains("오전 9:00부터"), "{r}");
+    assert!(
+        r["replies"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("오전 9:00부터"),
+        "{r}"
+    );
 
     s.concurrent_sweeps(2).await;
     let at_night = s.settled("agent_alert").await;
@@ -382,7 +477,10 @@ async fn after_hours_handoffs_wait_quietly_then_one_digest_at_opening_and_escala
     let digests = s.settled("digest").await;
     assert_eq!(digests.len(), 1, "{digests:?}");
     let d = &digests[0]["item"];
-    assert_eq!(d["conversation_ids"], json!([id_of(&night1), id_of(&night2)]));
+    assert_eq!(
+        d["conversation_ids"],
+        json!([id_of(&night1), id_of(&night2)])
+    );
     assert_eq!(d["waiting"], 2);
     assert_eq!(d["link"].as_str().unwrap(), format!("{}/console", s.base));
     // The handoff made in hours was alerted as usual.
@@ -403,7 +501,11 @@ async fn after_hours_handoffs_wait_quietly_then_one_digest_at_opening_and_escala
 
     // One is answered by a person; the other hears from the business by 09:05.
     let a = s.token("agent-a", false);
-    s.agent_post(&a, &format!("/v1/agent/conversations/{}/claim", id_of(&night1))).await;
+    s.agent_post(
+        &a,
+        &format!("/v1/agent/conversations/{}/claim", id_of(&night1)),
+    )
+    .await;
     s.clock.set(ts(TUESDAY_09_KST));
     s.clock.advance(SignedDuration::from_secs(5 * 60));
     s.concurrent_sweeps(4).await;
@@ -412,10 +514,18 @@ async fn after_hours_handoffs_wait_quietly_then_one_digest_at_opening_and_escala
         .iter()
         .map(|e| e["item"]["conversation_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, vec![id_of(&night2)], "counted from opening, not from the night");
+    assert_eq!(
+        ids,
+        vec![id_of(&night2)],
+        "counted from opening, not from the night"
+    );
     let view = s.customer_view(&night2).await;
     assert!(
-        view["messages"].as_array().unwrap().iter().any(|m| m["text"].as_str().unwrap_or("").contains("supervisor")),
+        view["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["text"].as_str().unwrap_or("").contains("supervisor")),
         "{view}"
     );
 }

@@ -403,7 +403,12 @@ async fn while_waiting_for_a_person_the_bot_acknowledges_once_then_is_silent() {
         .await;
     assert_eq!(r.status_code, 200);
     // The one acknowledgement of what they write while waiting.
-    assert_eq!(body_of(&r).matches("<Message>").count(), 1, "{}", body_of(&r));
+    assert_eq!(
+        body_of(&r).matches("<Message>").count(),
+        1,
+        "{}",
+        body_of(&r)
+    );
     let r = h
         .api
         .handle(signed(&params(

@@ -218,7 +218,12 @@ mod tests {
             Some(ts("2026-11-23T00:00:00Z"))
         );
         assert_eq!(h.opened_at(ts("2026-11-23T10:00:00Z")), None);
-        assert_eq!(AgentHours::parse("24/7", "UTC").unwrap().opened_at(ts("2026-11-23T10:00:00Z")), None);
+        assert_eq!(
+            AgentHours::parse("24/7", "UTC")
+                .unwrap()
+                .opened_at(ts("2026-11-23T10:00:00Z")),
+            None
+        );
     }
 
     #[test]

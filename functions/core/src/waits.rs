@@ -38,7 +38,10 @@ impl PresenceStatus {
         match s {
             "online" => Ok(Self::Online),
             "away" => Ok(Self::Away),
-            _ => Err(InputError::new("status", "status must be \"online\" or \"away\"")),
+            _ => Err(InputError::new(
+                "status",
+                "status must be \"online\" or \"away\"",
+            )),
         }
     }
 }
@@ -56,7 +59,10 @@ impl Presence {
     }
 
     pub fn of(record: Option<&Record>) -> Result<Self, StoreError> {
-        record.map(Record::decode).transpose().map(Option::unwrap_or_default)
+        record
+            .map(Record::decode)
+            .transpose()
+            .map(Option::unwrap_or_default)
     }
 
     /// Agents whose presence has not expired at `now`.
@@ -66,7 +72,12 @@ impl Presence {
 
     /// `agent` says `status` at `now`: online until `now` + TTL, or gone. Expired
     /// entries are dropped, and the record never holds more than its bound.
-    pub fn set(&mut self, agent: &str, status: PresenceStatus, now: Timestamp) -> Option<Timestamp> {
+    pub fn set(
+        &mut self,
+        agent: &str,
+        status: PresenceStatus,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
         self.agents.retain(|_, until| *until > now);
         let until = match status {
             PresenceStatus::Online => {
@@ -96,7 +107,11 @@ impl Presence {
     }
 
     /// The record write of this presence, after `previous`; it expires with its last agent.
-    pub fn write(&self, key: RecordKey, previous: Option<&Record>) -> Result<RecordWrite, StoreError> {
+    pub fn write(
+        &self,
+        key: RecordKey,
+        previous: Option<&Record>,
+    ) -> Result<RecordWrite, StoreError> {
         let expires = self.agents.values().max().copied();
         RecordWrite::next(key, previous, self, expires)
     }
@@ -121,7 +136,10 @@ impl RecentClaims {
     }
 
     pub fn of(record: Option<&Record>) -> Result<Self, StoreError> {
-        record.map(Record::decode).transpose().map(Option::unwrap_or_default)
+        record
+            .map(Record::decode)
+            .transpose()
+            .map(Option::unwrap_or_default)
     }
 
     /// Adds a claim, keeping the newest [`RECENT_CLAIMS_MAX`] within the age limit.
@@ -163,8 +181,15 @@ impl RecentClaims {
         self.samples.is_empty()
     }
 
-    pub fn write(&self, key: RecordKey, previous: Option<&Record>, now: Timestamp) -> Result<RecordWrite, StoreError> {
-        let expires = now.checked_add(SignedDuration::from_secs(RECENT_CLAIMS_MAX_AGE_SECS)).ok();
+    pub fn write(
+        &self,
+        key: RecordKey,
+        previous: Option<&Record>,
+        now: Timestamp,
+    ) -> Result<RecordWrite, StoreError> {
+        let expires = now
+            .checked_add(SignedDuration::from_secs(RECENT_CLAIMS_MAX_AGE_SECS))
+            .ok();
         RecordWrite::next(key, previous, self, expires)
     }
 }
@@ -234,7 +259,9 @@ mod tests {
         assert!(p.set("a", PresenceStatus::Online, t0).is_some());
         p.set("b", PresenceStatus::Online, t0);
         assert_eq!(p.online(t0), 2);
-        let later = t0.checked_add(SignedDuration::from_secs(PRESENCE_TTL_SECS)).unwrap();
+        let later = t0
+            .checked_add(SignedDuration::from_secs(PRESENCE_TTL_SECS))
+            .unwrap();
         assert_eq!(p.online(later), 0, "expired exactly at the TTL");
         p.set("a", PresenceStatus::Online, later);
         assert_eq!(p.agents.len(), 1, "expired entries are dropped on write");
@@ -247,7 +274,9 @@ mod tests {
         let t0 = ts("2026-11-23T01:00:00Z");
         let mut p = Presence::default();
         for i in 0..PRESENCE_MAX_AGENTS + 3 {
-            let at = t0.checked_add(SignedDuration::from_millis(i as i64)).unwrap();
+            let at = t0
+                .checked_add(SignedDuration::from_millis(i as i64))
+                .unwrap();
             p.set(&format!("agent-{i}"), PresenceStatus::Online, at);
         }
         assert_eq!(p.agents.len(), PRESENCE_MAX_AGENTS);
@@ -281,20 +310,35 @@ mod tests {
         let hours = AgentHours::parse("Mon-Fri 09:00-18:00", "Asia/Seoul").unwrap();
         let open = ts("2026-11-23T01:00:00Z"); // Mon 10:00 KST
         let nobody = WaitFacts::default();
-        assert_eq!(estimate(&hours, nobody, 1, open), (WaitBasis::NoAgentsOnline, None));
+        assert_eq!(
+            estimate(&hours, nobody, 1, open),
+            (WaitBasis::NoAgentsOnline, None)
+        );
         let two = WaitFacts {
             agents_online: 2,
             median_claim_secs: Some(100),
         };
-        assert_eq!(estimate(&hours, two, 1, open), (WaitBasis::RecentClaims, Some(100)));
-        assert_eq!(estimate(&hours, two, 3, open), (WaitBasis::RecentClaims, Some(200)));
+        assert_eq!(
+            estimate(&hours, two, 1, open),
+            (WaitBasis::RecentClaims, Some(100))
+        );
+        assert_eq!(
+            estimate(&hours, two, 3, open),
+            (WaitBasis::RecentClaims, Some(200))
+        );
         let no_sample = WaitFacts {
             agents_online: 1,
             median_claim_secs: None,
         };
-        assert_eq!(estimate(&hours, no_sample, 1, open), (WaitBasis::RecentClaims, None));
+        assert_eq!(
+            estimate(&hours, no_sample, 1, open),
+            (WaitBasis::RecentClaims, None)
+        );
         let night = ts("2026-11-23T14:00:00Z"); // Mon 23:00 KST → Tue 09:00 KST
-        assert_eq!(estimate(&hours, two, 1, night), (WaitBasis::Closed, Some(10 * 3600)));
+        assert_eq!(
+            estimate(&hours, two, 1, night),
+            (WaitBasis::Closed, Some(10 * 3600))
+        );
         assert_eq!(wait_started(&hours, night), ts("2026-11-24T00:00:00Z"));
         assert_eq!(wait_started(&hours, open), open);
     }

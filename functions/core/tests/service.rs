@@ -46,7 +46,12 @@ async fn faq_answer_then_person_then_agent_reply_then_resolve() {
     );
     let q = r.queue.unwrap();
     assert_eq!(
-        (q.position, q.estimated_wait_seconds, q.open_now, q.agents_online),
+        (
+            q.position,
+            q.estimated_wait_seconds,
+            q.open_now,
+            q.agents_online
+        ),
         (Some(1), None, true, 0)
     );
 
@@ -57,7 +62,11 @@ async fn faq_answer_then_person_then_agent_reply_then_resolve() {
         .await
         .unwrap();
     assert_eq!(r.replies.len(), 1, "one acknowledgement");
-    assert!(r.replies[0].text.contains("메시지를 받았어요"), "{}", r.replies[0].text);
+    assert!(
+        r.replies[0].text.contains("메시지를 받았어요"),
+        "{}",
+        r.replies[0].text
+    );
     let r = h
         .service
         .receive(web(Some(&id), "아직인가요?"))

@@ -176,7 +176,10 @@ async fn escalation_and_digest_name_their_conversations_and_link_the_console() {
         format!("{a},{b}"),
         "{attrs}"
     );
-    assert!(sent[1][1].as_str().unwrap_or("").ends_with("https://shop.example/console"));
+    assert!(sent[1][1]
+        .as_str()
+        .unwrap_or("")
+        .ends_with("https://shop.example/console"));
 }
 
 #[tokio::test]

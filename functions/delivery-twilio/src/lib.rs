@@ -301,8 +301,7 @@ impl Delivery for TwilioDelivery {
             Outbound::CustomerSms { to, text, .. } => self.send_sms(to, text).await.map(|_| ()),
             Outbound::AgentAlert(_) | Outbound::Escalation(_) | Outbound::Digest(_) => {
                 Err(DeliveryError::Permanent(
-                    "agent alerts are not sent through Twilio; compose with RoutedDelivery"
-                        .into(),
+                    "agent alerts are not sent through Twilio; compose with RoutedDelivery".into(),
                 ))
             }
         }

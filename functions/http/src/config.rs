@@ -446,10 +446,14 @@ mod tests {
             let err = Config::from_vars(&vars(&[base[0], ("HANDOFF_ESCALATE_AFTER", bad)]))
                 .err()
                 .unwrap();
-            assert!(err.to_string().contains("HANDOFF_ESCALATE_AFTER"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("HANDOFF_ESCALATE_AFTER"),
+                "{bad}: {err}"
+            );
         }
         for (good, secs) in [("90s", 90), ("5m", 300), ("1h", 3600)] {
-            let ok = Config::from_vars(&vars(&[base[0], ("HANDOFF_ESCALATE_AFTER", good)])).unwrap();
+            let ok =
+                Config::from_vars(&vars(&[base[0], ("HANDOFF_ESCALATE_AFTER", good)])).unwrap();
             assert_eq!(ok.settings.escalate_after.as_secs(), secs);
         }
         let ok = Config::from_vars(&vars(&[base[0]])).unwrap();

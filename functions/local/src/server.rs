@@ -122,7 +122,8 @@ impl App {
             self.config.settings.clone(),
         ));
         let origins = self.chat.origins.clone();
-        self.chat = ChatApi::from_config(service.clone(), &self.config).map_err(|e| e.to_string())?;
+        self.chat =
+            ChatApi::from_config(service.clone(), &self.config).map_err(|e| e.to_string())?;
         self.chat.origins = origins;
         self.agent = AgentApi::new(service.clone());
         self.service = service;
@@ -232,10 +233,14 @@ pub fn spawn_dispatcher(app: Arc<App>) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             ticks = ticks.wrapping_add(1);
-            if ticks % SWEEP_EVERY_TICKS == 0 {
+            if ticks.is_multiple_of(SWEEP_EVERY_TICKS) {
                 match app.service.escalator().sweep().await {
                     Ok(r) if r.escalated + r.digests > 0 => {
-                        tracing::info!(escalated = r.escalated, digests = r.digests, "escalation sweep")
+                        tracing::info!(
+                            escalated = r.escalated,
+                            digests = r.digests,
+                            "escalation sweep"
+                        )
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "escalation sweep failed"),

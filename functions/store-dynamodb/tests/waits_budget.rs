@@ -74,7 +74,11 @@ async fn request_budget_of_presence_waits_and_escalation() {
 
     store.reset_request_counts();
     let ack = service
-        .receive(testing::web(Some(&day.conversation.id), "주문번호 1234", "w3"))
+        .receive(testing::web(
+            Some(&day.conversation.id),
+            "주문번호 1234",
+            "w3",
+        ))
         .await
         .expect("ack");
     assert_eq!(ack.replies.len(), 1);
@@ -111,11 +115,28 @@ async fn request_budget_of_presence_waits_and_escalation() {
     println!("  sweep, opening digest:                {digest}");
     println!("  sweep, one escalation:                {escalation}");
 
-    assert_eq!((heartbeat.reads(), heartbeat.writes()), (1, 1), "{heartbeat}");
+    assert_eq!(
+        (heartbeat.reads(), heartbeat.writes()),
+        (1, 1),
+        "{heartbeat}"
+    );
     assert_eq!(claim.get("TransactWriteItems"), 1, "{claim}");
     assert_eq!(escalation.get("TransactWriteItems"), 1, "{escalation}");
-    assert_eq!(digest.get("TransactWriteItems") + digest.get("PutItem"), 1, "{digest}");
-    for c in [&heartbeat, &handoff, &acknowledged, &poll, &claim, &idle_sweep, &digest, &escalation] {
+    assert_eq!(
+        digest.get("TransactWriteItems") + digest.get("PutItem"),
+        1,
+        "{digest}"
+    );
+    for c in [
+        &heartbeat,
+        &handoff,
+        &acknowledged,
+        &poll,
+        &claim,
+        &idle_sweep,
+        &digest,
+        &escalation,
+    ] {
         assert_eq!(c.get("Scan"), 0, "never a scan: {c}");
     }
 }

@@ -42,12 +42,23 @@ pub async fn escalation_is_marked_once_with_its_alert(store: &Store) {
     };
     store.commit(escalate(1)).await.expect("escalate");
     assert!(
-        matches!(store.commit(escalate(2)).await, Err(StoreError::Conflict(_))),
+        matches!(
+            store.commit(escalate(2)).await,
+            Err(StoreError::Conflict(_))
+        ),
         "escalation: a second writer from the same read conflicts"
     );
-    let stored = store.conversation(&conv.id).await.expect("read").expect("stored");
+    let stored = store
+        .conversation(&conv.id)
+        .await
+        .expect("read")
+        .expect("stored");
     let h = stored.handoff.expect("handoff");
-    assert_eq!(h.escalated_at, Some(at(301)), "escalation: the mark is stored");
+    assert_eq!(
+        h.escalated_at,
+        Some(at(301)),
+        "escalation: the mark is stored"
+    );
     let pending = store
         .pending_outbox(at(400), 10_000)
         .await
@@ -104,8 +115,7 @@ pub async fn digest_commits_once(store: &Store) {
 
 /// Presence round-trips through a record and expires with its last agent.
 pub async fn presence_record_round_trips(store: &Store) {
-    let key = RecordKey::new("presence", &uuid::Uuid::new_v4().simple().to_string())
-        .expect("key");
+    let key = RecordKey::new("presence", &uuid::Uuid::new_v4().simple().to_string()).expect("key");
     let mut p = Presence::default();
     p.set("agent-a", PresenceStatus::Online, at(0));
     store
@@ -116,5 +126,9 @@ pub async fn presence_record_round_trips(store: &Store) {
     let back = Presence::of(Some(&stored)).expect("decode");
     assert_eq!(back, p, "presence: round trip");
     assert_eq!(back.online(at(89)), 1);
-    assert_eq!(stored.expires_at, Some(at(90)), "presence: expires with its agent");
+    assert_eq!(
+        stored.expires_at,
+        Some(at(90)),
+        "presence: expires with its agent"
+    );
 }

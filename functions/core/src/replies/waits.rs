@@ -93,7 +93,10 @@ mod tests {
             escalate_minutes: 5,
         };
         let t = queued(&nobody, LangTag::En);
-        assert!(t.contains("number 2") && t.contains("Nobody") && t.contains("5 min"), "{t}");
+        assert!(
+            t.contains("number 2") && t.contains("Nobody") && t.contains("5 min"),
+            "{t}"
+        );
         assert!(!t.contains("about"), "no figure without data: {t}");
         let two = WaitNotice {
             agents_online: 2,
@@ -101,7 +104,10 @@ mod tests {
             ..nobody
         };
         let t = queued(&two, LangTag::En);
-        assert!(t.contains("2 of our team are online") && t.contains("about 3 min"), "{t}");
+        assert!(
+            t.contains("2 of our team are online") && t.contains("about 3 min"),
+            "{t}"
+        );
         assert!(queued(&two, LangTag::Ko).contains("약 3분"));
         assert!(queued(&nobody, LangTag::Ko).contains("알려 드릴 수 없어요"));
         for tag in LangTag::ALL {

@@ -270,11 +270,22 @@ impl HandoffService {
                     transcript.extend(change.messages.iter().cloned());
                     let ahead = self.waiting_ahead(reason.priority(), None).await?;
                     let facts = self.wait_facts().await?;
-                    decide_handoff(&mut change, reason, &transcript, ahead, facts, &self.settings)?;
+                    decide_handoff(
+                        &mut change,
+                        reason,
+                        &transcript,
+                        ahead,
+                        facts,
+                        &self.settings,
+                    )?;
                 }
                 decision => {
                     let waiting = change.conv.status == Status::Queued
-                        && change.conv.handoff.as_ref().is_some_and(|h| !h.acknowledged);
+                        && change
+                            .conv
+                            .handoff
+                            .as_ref()
+                            .is_some_and(|h| !h.acknowledged);
                     decide_bot_turn(&mut change, decision, &self.catalog);
                     if waiting {
                         // Read only for the one acknowledgement of a wait.

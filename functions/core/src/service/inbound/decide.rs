@@ -17,8 +17,8 @@ use crate::triage::{triage, Triage};
 
 use super::super::change::Change;
 use super::super::queue::{estimate, wait_notice};
-use crate::waits::WaitFacts;
 use super::super::Settings;
+use crate::waits::WaitFacts;
 
 /// FAQ answers kept on the conversation for the packet (the transcript has them all).
 pub(super) const MAX_FAQ_ANSWERS: usize = 20;

@@ -83,7 +83,10 @@ fn a_handoff_queues_tells_the_wait_and_alerts_once() {
     assert_eq!((q.position, q.open_now), (Some(3), true));
     // The median recent wait for each round of two agents: ⌈3 / 2⌉ × 100 s.
     assert_eq!(q.estimated_wait_seconds, Some(200));
-    assert_eq!((q.agents_online, q.basis), (2, crate::waits::WaitBasis::RecentClaims));
+    assert_eq!(
+        (q.agents_online, q.basis),
+        (2, crate::waits::WaitBasis::RecentClaims)
+    );
     assert_eq!(
         change.messages.len(),
         2,
