@@ -40,6 +40,7 @@ const EXPECTED: &[(&str, u16)] = &[
     ("agent-api/claim-bot-conversation.json", 409),
     ("agent-api/no-claims.json", 401),
     ("agent-api/console.json", 200),
+    ("agent-api/presence.json", 200),
     ("chat-api/twilio-webhook.json", 200),
     ("alert-dispatcher/dynamodb-insert-alert.json", 0),
     ("alert-dispatcher/dynamodb-modify.json", 0),
