@@ -100,6 +100,8 @@ struct Planned {
     conversation: Conversation,
     messages: Vec<Message>,
     queue: Option<QueueInfo>,
+    /// This message handed the conversation to a person (what the abuse limits count).
+    handed_off: bool,
     texts: Vec<String>,
 }
 
@@ -128,7 +130,7 @@ impl HandoffService {
         let handoff_counted = &std::sync::atomic::AtomicBool::new(false);
         retry_on_conflict(|| async move {
             let planned = self.plan(inbound).await?;
-            if web && planned.queue.is_some() && !handoff_counted.swap(true, Relaxed) {
+            if web && planned.handed_off && !handoff_counted.swap(true, Relaxed) {
                 // Counted before anything is stored: over the limit, nothing is.
                 self.take_sender_limits(
                     &inbound.sender,
@@ -254,6 +256,7 @@ impl HandoffService {
             Origin::Sms { .. } => keyword(text),
             Origin::Web { .. } => None,
         };
+        let mut handed_off = false;
         match sms_keyword {
             Some(k) => decide_keyword(&mut change, customer.as_ref(), k, &self.settings)?,
             None => match decide_triage(&change, text, &self.index) {
@@ -278,6 +281,7 @@ impl HandoffService {
                         facts,
                         &self.settings,
                     )?;
+                    handed_off = true;
                 }
                 decision => {
                     let waiting = change.conv.status == Status::Queued
@@ -330,6 +334,7 @@ impl HandoffService {
             conversation,
             messages,
             queue,
+            handed_off,
             texts,
         })
     }

@@ -234,6 +234,7 @@ pub(super) fn decide_wait_ack(
     };
     let channel = change.conv.channel;
     change.push(Role::System, text, channel);
+    change.queue = Some(info);
 }
 
 /// The one SMS reply policy: every bot and system reply, cut to the segment budget, as
