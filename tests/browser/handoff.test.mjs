@@ -237,7 +237,10 @@ test('customer asks for a person and sees the queued notice and honest status', 
   const r = await say(page, KO_HUMAN);
   assert.equal(r.status, 'queued', `"${KO_HUMAN}" queues the conversation: ${JSON.stringify(r)}`);
   assert.ok(r.queue, 'queued response carries a queue object');
-  for (const k of ['position', 'estimated_wait_seconds', 'open_now', 'opens_at']) assert.ok(k in r.queue, `queue.${k} present: ${JSON.stringify(r.queue)}`);
+  for (const k of ['position', 'estimated_wait_seconds', 'open_now', 'opens_at', 'agents_online', 'basis']) assert.ok(k in r.queue, `queue.${k} present: ${JSON.stringify(r.queue)}`);
+  S.waitBasis = r.queue.basis;
+  // Never a made-up figure: no estimate while nobody is online.
+  if (r.queue.basis === 'no_agents_online') assert.equal(r.queue.estimated_wait_seconds, null, JSON.stringify(r.queue));
   const sys = r.replies.find((m) => m.from === 'system');
   assert.ok(sys, `a system notice marks the handoff: ${JSON.stringify(r.replies)}`);
   await page.locator('[data-testid="hf-msg"][data-from="system"]').first().waitFor();
@@ -259,6 +262,34 @@ test('customer asks for a person and sees the queued notice and honest status', 
   assert.equal((await res.json()).error?.code, 'invalid_phone');
   await waitFor(async () => /전화번호 형식/.test(await page.getByTestId('hf-sms-error').innerText()), 'invalid phone error shown');
   await shot(page, 'widget-desktop-queued');
+});
+
+test('the console keeps the agent online, and the waiting customer sees who is working', T, async () => {
+  const { ctx, page } = await open('agent-presence', { locale: 'ko-KR', viewport: { width: 390, height: 844 }, mobile: true });
+  await signIn(page, TOKEN_A);
+  const btn = page.getByTestId('console-presence');
+  await btn.waitFor({ state: 'visible' });
+  await waitFor(async () => (await btn.getAttribute('data-status')) === 'online', 'online once signed in');
+  assert.match(await btn.innerText(), /상담 중 · [1-9]\d*명 접속/, 'presence and the count shown');
+  // The agent steps away with the button, then comes back.
+  const [away] = await Promise.all([
+    page.waitForResponse((x) => x.url().endsWith('/v1/agent/me/presence') && x.request().method() === 'PUT'),
+    btn.click(),
+  ]);
+  assert.equal((await away.json()).status, 'away');
+  await waitFor(async () => (await btn.getAttribute('data-status')) === 'away', 'away shown');
+  await btn.click();
+  await waitFor(async () => (await btn.getAttribute('data-status')) === 'online', 'online again');
+  await shot(page, 'console-mobile-presence');
+  // The waiting customer's status line follows the same facts (in agent hours).
+  const status = S.customer.page.getByTestId('hf-status');
+  if (S.waitBasis !== 'closed') {
+    await waitFor(async () => /상담원 [1-9]\d*명 상담 중/.test(await status.innerText()), 'customer sees agents online', 20_000);
+  } else {
+    console.log('# note: outside agent hours; the customer is told the opening time instead');
+    assert.match(await status.innerText(), /상담 시간이 아니에요/);
+  }
+  await ctx.close();
 });
 
 test('agent A sees the conversation on top of the queue, opens the packet, claims and replies', T, async () => {

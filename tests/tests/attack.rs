@@ -444,8 +444,17 @@ async fn connections_over_the_cap_are_closed() {
 async fn local_data_files_are_readable_by_their_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let app = spawn_app().await;
-    // A handoff writes an agent alert to deliveries.jsonl.
-    app.queued_conversation().await;
+    // A verification code is texted through deliveries.jsonl at any hour (agent
+    // alerts wait for agent hours).
+    let (id, token) = app.queued_conversation().await;
+    let (status, body, _) = app
+        .post(
+            &format!("/v1/chat/conversations/{id}/contact"),
+            serde_json::json!({"phone": "+821055501234"}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{body}");
     let deliveries = app.data.join("deliveries.jsonl");
     for _ in 0..100 {
         if deliveries.exists() {

@@ -32,15 +32,21 @@ async fn spawn_app() -> TestApp {
 async fn spawn_app_in(data: PathBuf) -> TestApp {
     std::fs::create_dir_all(&data).unwrap();
     let store = Arc::new(SqliteStore::open(data.join("handoff.db")).unwrap());
+    let app = build_app(
+        &ServeOptions {
+            data: data.clone(),
+            faqs: None,
+        },
+        store,
+    )
+    .unwrap();
+    // Agents always in, so the walkthrough's alert goes out at any hour the suite runs
+    // (after hours it waits for the opening digest: tests/tests/presence.rs).
+    let mut settings = app.config.settings.clone();
+    settings.hours = handoff_core::hours::AgentHours::parse("24/7", "UTC").unwrap();
     let app = Arc::new(
-        build_app(
-            &ServeOptions {
-                data: data.clone(),
-                faqs: None,
-            },
-            store,
-        )
-        .unwrap(),
+        app.with_clock_and_settings(Arc::new(handoff_core::ports::SystemClock), settings)
+            .unwrap(),
     );
     let tokens = app.agent_tokens.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -52,6 +52,7 @@ const EXPECTED: &[(&str, u16)] = &[
     ("agent-api/transfer.json", 200),
     ("agent-api/canned-answer.json", 201),
     ("agent-api/faqs.json", 200),
+    ("agent-api/presence.json", 200),
     ("chat-api/twilio-webhook.json", 200),
     ("alert-dispatcher/dynamodb-insert-alert.json", 0),
     ("alert-dispatcher/dynamodb-modify.json", 0),

@@ -24,6 +24,7 @@ use handoff_http::{
 mod insights;
 mod tools;
 pub use insights::INSIGHTS_HTML;
+mod presence;
 
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
 
@@ -222,6 +223,7 @@ impl AgentApi {
                 }
             }
             "insights" => respond(200, insights::report(svc, &agent, &req).await),
+            "setPresence" => respond(200, presence::set(svc, &agent, &req).await),
             _ => ApiError::not_found().into_response(),
         }
     }

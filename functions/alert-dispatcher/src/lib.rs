@@ -23,6 +23,8 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use serde::Serialize;
 use serde_json::Value;
 
+use handoff_core::escalation::{EscalationPolicy, Escalator};
+use handoff_core::hours::AgentHours;
 use handoff_core::insights::emf::{self, MetricsSink};
 use handoff_core::model::{Outbound, OutboxItem};
 use handoff_core::outbox::{Dispatched, OutboxDispatcher};
@@ -80,6 +82,14 @@ pub struct Config {
     pub alert_queue: String,
     /// One alert per queue per this window: `HANDOFF_ALERT_COALESCE` (default `30s`).
     pub alert_coalesce: jiff::SignedDuration,
+    /// When people answer: `HANDOFF_AGENT_HOURS` and `HANDOFF_TIMEZONE` (the template
+    /// sets both; default `Mon-Fri 09:00-18:00` in UTC).
+    pub hours: AgentHours,
+    /// `HANDOFF_ESCALATE_AFTER` (default `5m`).
+    pub escalate_after: jiff::SignedDuration,
+    /// `HANDOFF_SMS_MAX_SEGMENTS` (default 3): the customer's update by text fits in it.
+    pub sms_max_segments: usize,
+    pub public_base_url: Option<String>,
 }
 
 impl Config {
@@ -120,6 +130,23 @@ impl Config {
                     })?
                 }
             },
+            hours: {
+                let spec = optional(vars, "HANDOFF_AGENT_HOURS")
+                    .unwrap_or_else(|| "Mon-Fri 09:00-18:00".into());
+                let tz = optional(vars, "HANDOFF_TIMEZONE").unwrap_or_else(|| "UTC".into());
+                AgentHours::parse(&spec, &tz).map_err(|e| ConfigError::Invalid {
+                    name: if e.field == "timezone" {
+                        "HANDOFF_TIMEZONE"
+                    } else {
+                        "HANDOFF_AGENT_HOURS"
+                    },
+                    why: e.message,
+                })?
+            },
+            escalate_after: handoff_http::config::escalate_after(vars)?,
+            sms_max_segments: parse_num(vars, "HANDOFF_SMS_MAX_SEGMENTS", 3)?,
+            public_base_url: optional(vars, "PUBLIC_BASE_URL")
+                .map(|u| u.trim_end_matches('/').to_string()),
             twilio: TwilioAccount::from_vars(var).map_err(|e| match e {
                 handoff_twilio::ConfigError::Missing(name)
                     if Function::AlertDispatcher.secrets().contains(&name) =>
@@ -174,6 +201,8 @@ pub struct Summary {
     /// Not outbox inserts.
     pub ignored: usize,
     pub failed: usize,
+    /// Escalations and digests the sweep wrote.
+    pub escalated: usize,
 }
 
 /// What became of one stream record.
@@ -190,6 +219,8 @@ pub struct Dispatcher {
     delivery: Arc<dyn Delivery>,
     /// Where delivery counts go as EMF lines (CloudWatch metrics).
     metrics: Option<Arc<dyn MetricsSink>>,
+    /// The scheduled sweep also escalates unclaimed handoffs and sends the opening digest.
+    escalator: Option<Escalator>,
 }
 
 impl Dispatcher {
@@ -198,12 +229,19 @@ impl Dispatcher {
             outbox,
             delivery,
             metrics: None,
+            escalator: None,
         }
     }
 
     /// Emits each batch's and sweep's delivery counts to `sink`.
     pub fn with_metrics(mut self, sink: Arc<dyn MetricsSink>) -> Self {
         self.metrics = Some(sink);
+        self
+    }
+
+    /// The sweep runs this escalator first.
+    pub fn with_escalator(mut self, escalator: Escalator) -> Self {
+        self.escalator = Some(escalator);
         self
     }
 
@@ -250,6 +288,18 @@ impl Dispatcher {
                 )))
             }
         };
+        let escalator = Escalator::new(
+            store.clone(),
+            Arc::new(SystemClock),
+            EscalationPolicy {
+                hours: config.hours.clone(),
+                escalate_after: config.escalate_after,
+                queue_name: config.alert_queue.clone(),
+                console_url: config.console_url.clone(),
+                sms_max_segments: config.sms_max_segments,
+                answers_url: config.public_base_url.clone(),
+            },
+        );
         Ok(Self::new(
             OutboxDispatcher::new(store.clone(), Arc::new(SystemClock)).with_alert_coalescing(
                 store,
@@ -257,7 +307,8 @@ impl Dispatcher {
                 config.alert_coalesce,
             ),
             delivery,
-        ))
+        )
+        .with_escalator(escalator))
     }
 
     pub fn outbox(&self) -> &OutboxDispatcher {
@@ -336,8 +387,18 @@ impl Dispatcher {
         }
     }
 
-    /// Delivers pending items (never leased, or whose lease expired).
+    /// Escalates what is overdue (the outbox items it writes go out in this same sweep
+    /// and through the stream), then delivers pending items (never leased, or whose
+    /// lease expired).
     pub async fn sweep(&self) -> Result<Summary, HandlerError> {
+        let mut escalated = 0;
+        if let Some(escalator) = &self.escalator {
+            match escalator.sweep().await {
+                Ok(r) => escalated = r.escalated + r.digests,
+                // Delivery still runs; the next sweep escalates.
+                Err(e) => tracing::warn!(error = %e, "escalation sweep failed"),
+            }
+        }
         let (delivered, failed) = self
             .outbox
             .dispatch_pending(self.delivery.as_ref(), SWEEP_LIMIT)
@@ -355,6 +416,7 @@ impl Dispatcher {
         Ok(Summary {
             delivered,
             failed,
+            escalated,
             ..Summary::default()
         })
     }

@@ -34,6 +34,7 @@
     sending: '보내는 중…', failed: '전송 실패', retry: '다시 보내기', retrying: '연결이 불안정해요. 다시 보내는 중…',
     err: '메시지를 보내지 못했어요. {m}', errNet: '인터넷 연결을 확인해 주세요.', tooLong: '메시지는 2000자까지 보낼 수 있어요.',
     queued: '상담원 연결을 기다리는 중이에요.', pos: '대기 순번 {n}번', wait: '예상 대기 약 {t}', soon: '곧 연결해 드릴게요.',
+    nobody: '지금은 상담 중인 상담원이 없어 대기 시간을 알 수 없어요', online: '상담원 {n}명 상담 중',
     closed: '지금은 상담 시간이 아니에요. 상담원이 {t}에 답변드릴게요.', closedNoTime: '지금은 상담 시간이 아니에요. 상담 시간이 되면 답변드릴게요.',
     assigned: '상담원이 대화에 참여했어요.', resolved: '상담이 종료되었어요. 메시지를 보내면 다시 도와드릴게요.',
     newChat: '새 대화 시작',
@@ -60,6 +61,7 @@
     sending: 'Sending…', failed: 'Not sent', retry: 'Retry', retrying: 'Connection trouble. Retrying…',
     err: 'Your message was not sent. {m}', errNet: 'Please check your connection.', tooLong: 'Messages can be up to 2000 characters.',
     queued: 'Waiting for a person to join.', pos: 'You are number {n} in line', wait: 'expected wait about {t}', soon: 'Someone will be with you shortly.',
+    nobody: 'nobody is online right now, so there is no wait estimate', online: '{n} of our team online',
     closed: 'Our team is offline right now. A person will answer {t}.', closedNoTime: 'Our team is offline right now. A person will answer when we open.',
     assigned: 'A person has joined the chat.', resolved: 'This conversation is closed. Send a message if you need anything else.',
     newChat: 'Start a new chat',
@@ -383,6 +385,8 @@
       } else {
         var parts = [];
         if (q.position != null) parts.push(t('pos', { n: q.position }));
+        if (q.basis === 'no_agents_online') parts.push(T.nobody);
+        else if (q.agents_online > 0) parts.push(t('online', { n: q.agents_online }));
         if (q.estimated_wait_seconds != null) parts.push(t('wait', { t: dur(q.estimated_wait_seconds) }));
         line = T.queued + ' ' + (parts.length ? parts.join(', ') + '.' : T.soon);
       }

@@ -379,7 +379,7 @@ async fn a_repeated_message_sid_gets_the_same_answer_and_is_stored_once() {
 }
 
 #[tokio::test]
-async fn while_a_person_has_the_conversation_the_bot_is_silent() {
+async fn while_waiting_for_a_person_the_bot_acknowledges_once_then_is_silent() {
     let h = demo();
     let r = h
         .api
@@ -399,6 +399,22 @@ async fn while_a_person_has_the_conversation_the_bot_is_silent() {
             "SM0000000000000000000000000000a006",
             CUSTOMER,
             "배송비 얼마예요?",
+        )))
+        .await;
+    assert_eq!(r.status_code, 200);
+    // The one acknowledgement of what they write while waiting.
+    assert_eq!(
+        body_of(&r).matches("<Message>").count(),
+        1,
+        "{}",
+        body_of(&r)
+    );
+    let r = h
+        .api
+        .handle(signed(&params(
+            "SM0000000000000000000000000000a00b",
+            CUSTOMER,
+            "아직이에요?",
         )))
         .await;
     assert_eq!(r.status_code, 200);

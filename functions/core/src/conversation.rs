@@ -287,6 +287,9 @@ impl Conversation {
             requested_at: now,
             summary,
             number: self.handoffs,
+            after_hours: false,
+            acknowledged: false,
+            escalated_at: None,
         }))
     }
 
@@ -352,6 +355,22 @@ impl Conversation {
             }
         }
         Ok(())
+    }
+
+    /// Supervisors were told nobody claimed the waiting handoff: once per handoff.
+    /// `Ok(false)`: already escalated, nothing changes.
+    pub fn escalate(&mut self, now: Timestamp) -> Result<bool, TransitionError> {
+        match (self.status, self.handoff.as_mut()) {
+            (Status::Queued, Some(h)) if h.escalated_at.is_none() => {
+                h.escalated_at = Some(now);
+                Ok(true)
+            }
+            (Status::Queued, Some(_)) => Ok(false),
+            (from, _) => Err(TransitionError::Illegal {
+                from,
+                action: "escalate",
+            }),
+        }
     }
 
     /// Closed as junk, from any open state (the caller checks that a supervisor asks).

@@ -157,6 +157,22 @@ impl AgentHours {
         best.unwrap_or(at)
     }
 
+    /// When the opening window holding `at` began; `None` when closed (or always open).
+    pub fn opened_at(&self, at: Timestamp) -> Option<Timestamp> {
+        if self.always || !self.is_open(at) {
+            return None;
+        }
+        let z = at.to_zoned(self.tz.clone());
+        let day = z.date();
+        let idx = Self::weekday_index(day.weekday());
+        self.windows
+            .iter()
+            .filter(|w| w.days[idx] && z.time() >= w.open && z.time() < w.close)
+            .filter_map(|w| day.to_datetime(w.open).to_zoned(self.tz.clone()).ok())
+            .map(|s| s.timestamp())
+            .min()
+    }
+
     /// Local wall-clock rendering of a time, for customer-facing texts.
     pub fn local(&self, at: Timestamp) -> jiff::Zoned {
         at.to_zoned(self.tz.clone())
@@ -191,6 +207,22 @@ mod tests {
         assert_eq!(
             h.next_open(ts("2026-11-23T22:00:00Z")),
             ts("2026-11-24T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn the_window_open_now_began_at_its_opening() {
+        let h = AgentHours::parse("Mon-Fri 09:00-18:00", "Asia/Seoul").unwrap();
+        assert_eq!(
+            h.opened_at(ts("2026-11-23T01:00:00Z")),
+            Some(ts("2026-11-23T00:00:00Z"))
+        );
+        assert_eq!(h.opened_at(ts("2026-11-23T10:00:00Z")), None);
+        assert_eq!(
+            AgentHours::parse("24/7", "UTC")
+                .unwrap()
+                .opened_at(ts("2026-11-23T10:00:00Z")),
+            None
         );
     }
 

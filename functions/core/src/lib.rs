@@ -18,6 +18,7 @@ pub mod auth;
 pub mod conversation;
 pub mod credit;
 pub mod error;
+pub mod escalation;
 pub mod hours;
 pub mod ids;
 pub mod insights;
@@ -34,6 +35,7 @@ pub mod replies;
 pub mod service;
 pub mod triage;
 pub mod verification;
+pub mod waits;
 
 #[cfg(feature = "contract")]
 pub mod contract;

@@ -144,6 +144,15 @@ pub struct Handoff {
     pub summary: String,
     /// Counts handoffs of this conversation, so each gets its own alert.
     pub number: u32,
+    /// Queued outside agent hours: no alert at night, the opening digest lists it.
+    #[serde(default)]
+    pub after_hours: bool,
+    /// The bot has acknowledged a message the customer wrote while waiting (once).
+    #[serde(default)]
+    pub acknowledged: bool,
+    /// When supervisors were alerted that nobody claimed it (once per handoff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalated_at: Option<Timestamp>,
 }
 
 /// A FAQ answer the bot gave, kept so the agent sees what the customer was already told.
@@ -267,6 +276,10 @@ pub enum Outbound {
     CreditApproval(crate::credit::CreditAlert),
     /// A decided credit (granted, approved or declined), for the business's systems.
     CreditDecided(crate::credit::Credit),
+    /// To supervisors: a handoff nobody claimed in time.
+    Escalation(crate::escalation::Escalation),
+    /// To agents at opening: who waited while the team was away.
+    Digest(crate::escalation::Digest),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

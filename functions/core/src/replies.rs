@@ -2,6 +2,8 @@
 //! has the system texts in Japanese and Chinese too (English for the others),
 //! and the line telling a customer a person can help in their language.
 
+pub mod waits;
+
 use jiff::civil::Weekday;
 use jiff::Zoned;
 
@@ -92,24 +94,6 @@ pub fn local_time(z: &Zoned, lang: Lang) -> String {
                 if h < 12 { "AM" } else { "PM" }
             )
         }
-    }
-}
-
-fn minutes(seconds: u64) -> u64 {
-    seconds.div_ceil(60).max(1)
-}
-
-/// The handoff notice while agents are working: the honest position and wait.
-pub fn queued_open(position: usize, wait_seconds: u64, lang: Lang) -> String {
-    match lang {
-        Lang::Ko => format!(
-            "상담원에게 연결해 드릴게요. 현재 대기 순서는 {position}번째이고, 예상 대기 시간은 약 {}분이에요. 지금까지의 대화는 상담원이 모두 보고 있으니 다시 설명하지 않으셔도 돼요.",
-            minutes(wait_seconds)
-        ),
-        Lang::En => format!(
-            "I'm connecting you with a person. You are number {position} in line; the expected wait is about {} min. They will see this whole conversation, so you won't need to repeat yourself.",
-            minutes(wait_seconds)
-        ),
     }
 }
 
@@ -214,7 +198,6 @@ pub fn sms_started(business: &str, lang: Lang) -> String {
 pub mod intl {
     use handoff_faq::LangTag;
 
-    use super::minutes;
     use crate::model::Lang;
 
     /// How to reach a person, in the customer's language.
@@ -285,15 +268,6 @@ pub mod intl {
     }
 
     /// The handoff notice while agents are working.
-    pub fn queued_open(position: usize, wait_seconds: u64, tag: LangTag) -> String {
-        let m = minutes(wait_seconds);
-        match tag {
-            LangTag::Ja => format!("担当者におつなぎします。現在 {position} 番目で、待ち時間は約 {m} 分です。これまでの会話は担当者が確認しますので、同じ説明を繰り返す必要はありません。"),
-            LangTag::Zh => format!("正在为您转接人工客服。您当前排在第 {position} 位，预计等待约 {m} 分钟。客服会看到完整的对话记录，您无需重复说明。"),
-            other => super::queued_open(position, wait_seconds, other.reply_lang()),
-        }
-    }
-
     /// The handoff notice outside agent hours.
     pub fn queued_closed(hours_spec: &str, opens: &str, tag: LangTag) -> String {
         match tag {
@@ -401,12 +375,6 @@ mod tests {
         assert!(intl::reach_person(LangTag::Zh).contains("人工"));
         assert_eq!(intl::reach_person(LangTag::Ko), reach_person(Lang::Ko));
         assert_eq!(intl::reach_person(LangTag::Es), reach_person(Lang::En));
-        assert!(intl::queued_open(2, 300, LangTag::Ja).contains("5 分"));
-        assert!(intl::queued_open(2, 300, LangTag::Zh).contains("5 分钟"));
-        assert_eq!(
-            intl::queued_open(2, 300, LangTag::De),
-            queued_open(2, 300, Lang::En)
-        );
         assert!(intl::clarify(&["a".into()], LangTag::Zh).contains("• a"));
         assert_eq!(intl::system_text_language(LangTag::Vi), LangTag::En);
         for tag in LangTag::ALL {
@@ -436,12 +404,5 @@ mod tests {
                 assert!(intl::person_can_help(tag).is_some(), "{tag:?}");
             }
         }
-    }
-
-    #[test]
-    fn queued_notice_states_position_and_minutes() {
-        let t = queued_open(3, 125, Lang::En);
-        assert!(t.contains("number 3") && t.contains("3 min"), "{t}");
-        assert!(queued_open(1, 0, Lang::Ko).contains("약 1분"));
     }
 }

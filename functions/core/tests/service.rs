@@ -38,29 +38,46 @@ async fn faq_answer_then_person_then_agent_reply_then_resolve() {
     assert_eq!(r.conversation.status, Status::Queued);
     let notice = &r.replies[0];
     assert_eq!(notice.from, Role::System);
+    // Nobody is online and no claim has been seen: no made-up figure.
     assert!(
-        notice.text.contains("1번째") && notice.text.contains("약 4분"),
+        notice.text.contains("1번째") && notice.text.contains("알려 드릴 수 없어요"),
         "{}",
         notice.text
     );
     let q = r.queue.unwrap();
     assert_eq!(
-        (q.position, q.estimated_wait_seconds, q.open_now),
-        (Some(1), Some(240), true)
+        (
+            q.position,
+            q.estimated_wait_seconds,
+            q.open_now,
+            q.agents_online
+        ),
+        (Some(1), None, true, 0)
     );
 
-    // While queued, customer messages go to the person: no bot reply.
+    // While queued, the first further message is acknowledged once; the rest go to the person.
     let r = h
         .service
         .receive(web(Some(&id), "배송비 얼마예요?"))
         .await
         .unwrap();
-    assert!(r.replies.is_empty());
+    assert_eq!(r.replies.len(), 1, "one acknowledgement");
+    assert!(
+        r.replies[0].text.contains("메시지를 받았어요"),
+        "{}",
+        r.replies[0].text
+    );
+    let r = h
+        .service
+        .receive(web(Some(&id), "아직인가요?"))
+        .await
+        .unwrap();
+    assert!(r.replies.is_empty(), "acknowledged once, not every message");
 
     let a = agent("agent-a");
     let packet = h.service.packet(&id).await.unwrap();
     assert_eq!(packet.reason, Some(HandoffReason::CustomerAsked));
-    assert_eq!(packet.transcript.len(), 5);
+    assert_eq!(packet.transcript.len(), 7);
     assert_eq!(packet.bot_answers.len(), 1);
     assert!(packet.bot_answers[0].text.contains("3,000원"));
     assert!(packet.summary.contains("배송비"), "{}", packet.summary);
@@ -80,7 +97,7 @@ async fn faq_answer_then_person_then_agent_reply_then_resolve() {
         .await
         .unwrap();
     assert_eq!(m.from, Role::Agent);
-    let (_, after, _) = h.service.customer_messages(&id, 5).await.unwrap();
+    let (_, after, _) = h.service.customer_messages(&id, 7).await.unwrap();
     assert!(after.iter().any(|x| x.text == "안녕하세요, 상담원입니다"));
 
     let conv = h.service.resolve(&a, &id).await.unwrap();

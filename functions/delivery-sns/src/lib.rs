@@ -9,6 +9,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sns::Client;
 
 use handoff_core::credit::{Credit, CreditAlert};
+use handoff_core::escalation::{Digest, Escalation};
 use handoff_core::model::{AgentAlert, Outbound, OutboxItem};
 use handoff_core::ports::Delivery;
 use handoff_core::DeliveryError;
@@ -47,6 +48,21 @@ pub struct SnsDelivery {
     console_url: Option<String>,
     /// The topic decided credits are published to (`HANDOFF_CREDIT_EVENTS_TOPIC_ARN`).
     credit_events_topic_arn: Option<String>,
+}
+
+fn number_attr(value: u64) -> Result<MessageAttributeValue, DeliveryError> {
+    MessageAttributeValue::builder()
+        .data_type("Number")
+        .string_value(value.to_string())
+        .build()
+        .map_err(|e| DeliveryError::Permanent(format!("building a message attribute: {e}")))
+}
+
+fn with_link(text: &str, link: Option<String>) -> String {
+    match link {
+        Some(l) => format!("{text} {l}"),
+        None => text.to_string(),
+    }
 }
 
 fn attr(value: &str) -> Result<MessageAttributeValue, DeliveryError> {
@@ -201,6 +217,9 @@ impl SnsDelivery {
             .publish()
             .topic_arn(&self.topic_arn)
             .message(a.message(self.console_url.as_deref()))
+            .message_attributes("kind", attr("agent_alert")?)
+            .message_attributes("audience", attr("agents")?)
+            .message_attributes("conversation_id", attr(a.conversation_id.as_str())?)
             .message_attributes("queue", attr(&a.queue)?)
             .message_attributes("priority", attr(a.priority.as_str())?)
             .message_attributes("language", attr(a.language.code())?)
@@ -208,6 +227,48 @@ impl SnsDelivery {
             .send()
             .await
             .map_err(|e| classify("agent alert", e))?;
+        Ok(())
+    }
+
+    /// The supervisors' alert: filter policies select `audience` = `supervisors`.
+    async fn escalation(&self, e: &Escalation) -> Result<(), DeliveryError> {
+        let link = e.link.clone().or_else(|| {
+            self.console_url
+                .as_deref()
+                .map(|u| AgentAlert::console_link(u, &e.conversation_id))
+        });
+        self.client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .message(with_link(&e.text, link))
+            .message_attributes("kind", attr("escalation")?)
+            .message_attributes("audience", attr("supervisors")?)
+            .message_attributes("conversation_id", attr(e.conversation_id.as_str())?)
+            .message_attributes("minutes_waited", number_attr(e.minutes_waited)?)
+            .message_attributes("queue", attr(&e.queue)?)
+            .message_attributes("priority", attr(e.priority.as_str())?)
+            .send()
+            .await
+            .map_err(|err| classify("escalation", err))?;
+        Ok(())
+    }
+
+    /// The opening digest, to agents: every waiting conversation's id in one attribute.
+    async fn digest(&self, d: &Digest) -> Result<(), DeliveryError> {
+        let link = d.link.clone().or_else(|| self.console_url.clone());
+        let ids: Vec<&str> = d.conversation_ids.iter().map(|c| c.as_str()).collect();
+        self.client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .message(with_link(&d.text, link))
+            .message_attributes("kind", attr("digest")?)
+            .message_attributes("audience", attr("agents")?)
+            .message_attributes("conversation_ids", attr(&ids.join(","))?)
+            .message_attributes("waiting", number_attr(d.waiting as u64)?)
+            .message_attributes("queue", attr(&d.queue)?)
+            .send()
+            .await
+            .map_err(|err| classify("digest", err))?;
         Ok(())
     }
 
@@ -241,6 +302,8 @@ impl Delivery for SnsDelivery {
             Outbound::CustomerSms { to, text, .. } => self.text(to, text).await,
             Outbound::CreditApproval(a) => self.credit_approval(a).await,
             Outbound::CreditDecided(c) => self.credit_decided(c).await,
+            Outbound::Escalation(e) => self.escalation(e).await,
+            Outbound::Digest(d) => self.digest(d).await,
         }
     }
 }

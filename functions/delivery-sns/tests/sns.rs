@@ -103,6 +103,9 @@ async fn alert_goes_to_the_topic_with_attributes() {
     );
     let attrs = &sent[0][3];
     for (name, value) in [
+        ("kind", "agent_alert"),
+        ("audience", "agents"),
+        ("conversation_id", conv.as_str()),
         ("queue", "support"),
         ("priority", "high"),
         ("language", "ko"),
@@ -111,6 +114,72 @@ async fn alert_goes_to_the_topic_with_attributes() {
         assert_eq!(attrs[name]["Type"], "String", "{name}: {attrs}");
         assert_eq!(attrs[name]["Value"], value, "{name}: {attrs}");
     }
+}
+
+#[tokio::test]
+async fn escalation_and_digest_name_their_conversations_and_link_the_console() {
+    use handoff_core::escalation::{Digest, Escalation};
+    let account = testing::moto().account();
+    let client = sns(&account).await;
+    let arn = SnsDelivery::provision_topic(&client, "handoff-alerts")
+        .await
+        .expect("topic");
+    let delivery = SnsDelivery::new(client, arn.clone(), SmsSettings::default())
+        .with_console_url(Some("https://shop.example/console".into()));
+    let (a, b) = (ConversationId::generate(), ConversationId::generate());
+    let escalation = OutboxItem {
+        id: format!("escalation:{a}:1"),
+        created_at: jiff::Timestamp::now(),
+        item: Outbound::Escalation(Escalation {
+            conversation_id: a.clone(),
+            minutes_waited: 6,
+            text: "Unclaimed for 6 min".into(),
+            link: None,
+            queue: "support".into(),
+            priority: Priority::Normal,
+        }),
+    };
+    let digest = OutboxItem {
+        id: "digest:support:1".into(),
+        created_at: jiff::Timestamp::now(),
+        item: Outbound::Digest(Digest {
+            conversation_ids: vec![a.clone(), b.clone()],
+            waiting: 2,
+            text: "2 waiting since before opening".into(),
+            link: None,
+            queue: "support".into(),
+            opened_at: jiff::Timestamp::now(),
+        }),
+    };
+    delivery.deliver(&escalation).await.expect("escalation");
+    delivery.deliver(&digest).await.expect("digest");
+    let sent = notifications(&arn);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(
+        sent[0][1],
+        format!("Unclaimed for 6 min https://shop.example/console#c/{a}")
+    );
+    let attrs = &sent[0][3];
+    for (name, value) in [
+        ("kind", "escalation"),
+        ("audience", "supervisors"),
+        ("conversation_id", a.as_str()),
+    ] {
+        assert_eq!(attrs[name]["Value"], value, "{name}: {attrs}");
+    }
+    assert_eq!(attrs["minutes_waited"]["Type"], "Number", "{attrs}");
+    assert_eq!(attrs["minutes_waited"]["Value"], "6", "{attrs}");
+    let attrs = &sent[1][3];
+    assert_eq!(attrs["kind"]["Value"], "digest", "{attrs}");
+    assert_eq!(
+        attrs["conversation_ids"]["Value"],
+        format!("{a},{b}"),
+        "{attrs}"
+    );
+    assert!(sent[1][1]
+        .as_str()
+        .unwrap_or("")
+        .ends_with("https://shop.example/console"));
 }
 
 #[tokio::test]

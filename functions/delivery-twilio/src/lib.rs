@@ -299,12 +299,13 @@ impl Delivery for TwilioDelivery {
     async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
         match &item.item {
             Outbound::CustomerSms { to, text, .. } => self.send_sms(to, text).await.map(|_| ()),
-            Outbound::AgentAlert(_) | Outbound::CreditApproval(_) | Outbound::CreditDecided(_) => {
-                Err(DeliveryError::Permanent(
-                    "alerts and events are not sent through Twilio; compose with RoutedDelivery"
-                        .into(),
-                ))
-            }
+            Outbound::AgentAlert(_)
+            | Outbound::CreditApproval(_)
+            | Outbound::CreditDecided(_)
+            | Outbound::Escalation(_)
+            | Outbound::Digest(_) => Err(DeliveryError::Permanent(
+                "alerts and events are not sent through Twilio; compose with RoutedDelivery".into(),
+            )),
         }
     }
 }
@@ -327,9 +328,11 @@ impl RoutedDelivery {
 impl Delivery for RoutedDelivery {
     async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
         match &item.item {
-            Outbound::AgentAlert(_) | Outbound::CreditApproval(_) | Outbound::CreditDecided(_) => {
-                self.alerts.deliver(item).await
-            }
+            Outbound::AgentAlert(_)
+            | Outbound::CreditApproval(_)
+            | Outbound::CreditDecided(_)
+            | Outbound::Escalation(_)
+            | Outbound::Digest(_) => self.alerts.deliver(item).await,
             Outbound::CustomerSms { .. } => self.sms.deliver(item).await,
         }
     }

@@ -351,7 +351,7 @@ impl Config {
                 .get("HANDOFF_BUSINESS_NAME_KO")
                 .or_else(|| business.name_ko.clone()),
             hours,
-            minutes_per_customer: parse_num(vars, "HANDOFF_MINUTES_PER_CUSTOMER", 4)?,
+            escalate_after: escalate_after(vars)?,
             queue_name: vars
                 .get("HANDOFF_QUEUE")
                 .unwrap_or_else(|| "support".into()),
@@ -463,6 +463,17 @@ mod credit_settings {
     }
 }
 
+/// `HANDOFF_ESCALATE_AFTER`: a duration like `90s` or `5m` (at most 24h; default 5m).
+pub fn escalate_after(vars: &dyn Vars) -> Result<SignedDuration, ConfigError> {
+    match vars.get("HANDOFF_ESCALATE_AFTER") {
+        None => Ok(SignedDuration::from_mins(5)),
+        Some(d) => parse_window(d.trim()).ok_or_else(|| ConfigError::Invalid {
+            name: "HANDOFF_ESCALATE_AFTER",
+            why: format!("{d:?} is not a duration like 90s or 5m (1s to 24h)"),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,13 +504,22 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("HANDOFF_TIMEZONE"), "{err}");
-        let err = Config::from_vars(&vars(&[base[0], ("HANDOFF_MINUTES_PER_CUSTOMER", "soon")]))
-            .err()
-            .unwrap();
-        assert!(
-            err.to_string().contains("HANDOFF_MINUTES_PER_CUSTOMER"),
-            "{err}"
-        );
+        for bad in ["soon", "0s", "5", "-5m", "2d", "25h"] {
+            let err = Config::from_vars(&vars(&[base[0], ("HANDOFF_ESCALATE_AFTER", bad)]))
+                .err()
+                .unwrap();
+            assert!(
+                err.to_string().contains("HANDOFF_ESCALATE_AFTER"),
+                "{bad}: {err}"
+            );
+        }
+        for (good, secs) in [("90s", 90), ("5m", 300), ("1h", 3600)] {
+            let ok =
+                Config::from_vars(&vars(&[base[0], ("HANDOFF_ESCALATE_AFTER", good)])).unwrap();
+            assert_eq!(ok.settings.escalate_after.as_secs(), secs);
+        }
+        let ok = Config::from_vars(&vars(&[base[0]])).unwrap();
+        assert_eq!(ok.settings.escalate_after.as_secs(), 300);
         let err = Config::from_vars(&vars(&[base[0], ("HANDOFF_FAQ_FILE", "/nonexistent.json")]))
             .err()
             .unwrap();

@@ -163,6 +163,7 @@ pub const ROUTES: &[Route] = &[
     ),
     r("insights", "GET", "/v1/agent/insights", Agent),
     r("insightsPage", "GET", "/console/insights", Agent),
+    r("setPresence", "PUT", "/v1/agent/me/presence", Agent),
 ];
 
 /// The outcome of routing a request.

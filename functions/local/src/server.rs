@@ -41,6 +41,8 @@ pub struct App {
     pub agent_tokens: AgentTokens,
     pub service: Arc<HandoffService>,
     pub delivery: Arc<dyn Delivery>,
+    /// The same delivery as `delivery`: told the console's URL once the server listens.
+    pub local_delivery: Arc<FileDelivery>,
     pub config: Config,
     pub store: Arc<dyn ConversationStore>,
     /// A data directory of this app alone, removed with it (`handoff invoke`).
@@ -93,6 +95,7 @@ pub fn build_app_with(
     let attachments = crate::attachments::DirAttachments::open(&opts.data.join("attachments"))
         .map_err(|e| format!("attachments in {}: {e}", opts.data.display()))?;
     let photos = Photos::new(Arc::new(attachments), config.retention_days);
+    let local_delivery = Arc::new(FileDelivery::new(opts.data.join("deliveries.jsonl")));
     Ok(App {
         chat: ChatApi::from_config(service.clone(), &config)
             .map_err(|e| e.to_string())?
@@ -102,11 +105,37 @@ pub fn build_app_with(
         agent: AgentApi::new(service.clone()).with_photos(photos),
         agent_tokens: AgentTokens::new(secrets.jwt_secret),
         service,
-        delivery: Arc::new(FileDelivery::new(opts.data.join("deliveries.jsonl"))),
+        delivery: local_delivery.clone(),
+        local_delivery,
         config,
         store,
         scratch: None,
     })
+}
+
+impl App {
+    /// The same app on another clock (tests drive time through it) and settings.
+    pub fn with_clock_and_settings(
+        mut self,
+        clock: Arc<dyn handoff_core::ports::Clock>,
+        settings: handoff_core::Settings,
+    ) -> Result<Self, String> {
+        self.config.settings = settings;
+        let service = Arc::new(handoff_core::HandoffService::new(
+            self.store.clone(),
+            clock,
+            self.config.catalog.clone(),
+            self.config.index.clone(),
+            self.config.settings.clone(),
+        ));
+        let origins = self.chat.origins.clone();
+        self.chat =
+            ChatApi::from_config(service.clone(), &self.config).map_err(|e| e.to_string())?;
+        self.chat.origins = origins;
+        self.agent = AgentApi::new(service.clone());
+        self.service = service;
+        Ok(self)
+    }
 }
 
 /// What one local server allows a client: slow or idle clients are cut off and at
@@ -200,12 +229,31 @@ async fn handle(State(shared): State<Shared>, req: HttpRequest<Body>) -> Respons
     gateway::from_response(response)
 }
 
-/// Deliver the outbox every half second, as the dispatcher function does in AWS.
+/// Runs the escalation sweep this often (in AWS the schedule runs it every minute).
+const SWEEP_EVERY_TICKS: u32 = 4;
+
+/// Deliver the outbox every half second, as the dispatcher function does in AWS, and
+/// every two seconds run the escalation sweep its schedule runs.
 pub fn spawn_dispatcher(app: Arc<App>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut ticks = 0u32;
         loop {
             tick.tick().await;
+            ticks = ticks.wrapping_add(1);
+            if ticks.is_multiple_of(SWEEP_EVERY_TICKS) {
+                match app.service.escalator().sweep().await {
+                    Ok(r) if r.escalated + r.digests > 0 => {
+                        tracing::info!(
+                            escalated = r.escalated,
+                            digests = r.digests,
+                            "escalation sweep"
+                        )
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "escalation sweep failed"),
+                }
+            }
             if let Err(e) = app
                 .service
                 .dispatch_pending(app.delivery.as_ref(), 50)
@@ -232,6 +280,8 @@ pub async fn serve_with(
     limits: Limits,
 ) -> std::io::Result<SocketAddr> {
     let addr = listener.local_addr()?;
+    app.local_delivery
+        .set_console_url(format!("http://{addr}/console"));
     let router = Router::new().fallback(handle).with_state(Shared {
         app: app.clone(),
         body_timeout: limits.body_timeout,

@@ -350,7 +350,7 @@ pub fn settings() -> Settings {
         business_name: "Test Roasters".into(),
         business_name_ko: Some("테스트 로스터스".into()),
         hours: AgentHours::parse("24/7", "UTC").unwrap_or_else(|e| panic!("hours: {e}")),
-        minutes_per_customer: 5,
+        escalate_after: jiff::SignedDuration::from_mins(5),
         queue_name: "support".into(),
         console_url: Some("https://example.test/console".into()),
         answers_url: None,

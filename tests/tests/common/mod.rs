@@ -32,7 +32,14 @@ pub async fn spawn(limits: Limits, origins: Option<&str>) -> TestApp {
         data: data.clone(),
         faqs: None,
     };
-    let mut app = build_app(&opts, store).unwrap();
+    let app = build_app(&opts, store).unwrap();
+    // Agents always in: alerts go out at any hour the suite runs (after hours they
+    // wait for the opening digest, which tests/tests/presence.rs covers).
+    let mut settings = app.config.settings.clone();
+    settings.hours = handoff_core::hours::AgentHours::parse("24/7", "UTC").unwrap();
+    let mut app = app
+        .with_clock_and_settings(Arc::new(handoff_core::ports::SystemClock), settings)
+        .unwrap();
     if let Some(list) = origins {
         app.chat.origins = AllowedOrigins::parse(Some(list));
     }

@@ -23,6 +23,7 @@ pub mod fixtures;
 mod lists;
 mod outbox;
 mod records;
+mod waits;
 mod writes;
 
 pub use counters::*;
@@ -30,6 +31,7 @@ pub use credits::*;
 pub use lists::*;
 pub use outbox::*;
 pub use records::*;
+pub use waits::*;
 pub use writes::*;
 
 pub type Store = Arc<dyn ConversationStore>;
@@ -73,6 +75,9 @@ pub async fn run_all(store: Store) {
     credit_decisions_race_to_one_winner(&store).await;
     counters_add_with_their_commit(&store).await;
     counters_add_up_under_concurrency(&store).await;
+    escalation_is_marked_once_with_its_alert(&store).await;
+    digest_commits_once(&store).await;
+    presence_record_round_trips(&store).await;
 }
 
 /// One `#[tokio::test]` per contract check, each on what the async expression makes
@@ -81,7 +86,7 @@ pub async fn run_all(store: Store) {
 #[macro_export]
 macro_rules! contract_tests {
     ($store:expr) => {
-        $crate::contract_tests!(@each $store; round_trip_and_cursor, stale_version_conflicts_and_writes_nothing, create_twice_conflicts, duplicate_idempotency_key, duplicate_message_seq_conflicts, queue_order_and_membership, assigned_listing, customers_and_phones, customer_history_newest_first, outbox_lease_and_complete, concurrent_writers_one_wins, records_are_versioned, records_commit_atomically, counters_hold_their_limit, queue_pages_in_order, credit_records_commit_with_the_conversation, credit_decisions_race_to_one_winner, counters_add_with_their_commit, counters_add_up_under_concurrency);
+        $crate::contract_tests!(@each $store; round_trip_and_cursor, stale_version_conflicts_and_writes_nothing, create_twice_conflicts, duplicate_idempotency_key, duplicate_message_seq_conflicts, queue_order_and_membership, assigned_listing, customers_and_phones, customer_history_newest_first, outbox_lease_and_complete, concurrent_writers_one_wins, records_are_versioned, records_commit_atomically, counters_hold_their_limit, queue_pages_in_order, credit_records_commit_with_the_conversation, credit_decisions_race_to_one_winner, counters_add_with_their_commit, counters_add_up_under_concurrency, escalation_is_marked_once_with_its_alert, digest_commits_once, presence_record_round_trips);
     };
     (@each $store:expr; $($check:ident),+) => {
         $(

@@ -125,17 +125,6 @@ impl HandoffService {
         Ok(packet)
     }
 
-    /// Take a queued conversation. Exactly one of several agents claiming at once wins.
-    #[tracing::instrument(skip_all, fields(conversation_id = %id, agent = %agent.id))]
-    pub async fn claim(
-        &self,
-        agent: &Agent,
-        id: &ConversationId,
-    ) -> Result<Conversation, ServiceError> {
-        let (conv, _) = self.act(id, false, |ch, _| decide_claim(ch, agent)).await?;
-        Ok(conv)
-    }
-
     /// The agent's message to the customer; by SMS too when that is how they reach them.
     pub async fn agent_reply(
         &self,
@@ -260,7 +249,7 @@ fn build_packet(
 }
 
 /// Claimed, with a notice that a person joined; false when it was already this agent's.
-fn decide_claim(ch: &mut Change, agent: &Agent) -> Result<bool, ServiceError> {
+pub(super) fn decide_claim(ch: &mut Change, agent: &Agent) -> Result<bool, ServiceError> {
     if !ch.conv.claim(&agent.id)? {
         return Ok(false);
     }
@@ -354,7 +343,7 @@ mod tests {
             business_name: "Shop".into(),
             business_name_ko: None,
             hours: crate::hours::AgentHours::parse("Mon-Fri 09:00-18:00", "UTC").unwrap(),
-            minutes_per_customer: 4,
+            escalate_after: jiff::SignedDuration::from_mins(5),
             queue_name: "support".into(),
             console_url: None,
             answers_url: None,

@@ -21,7 +21,8 @@ use crate::ids::{ConversationId, CustomerId, IdempotencyKey};
 use crate::insights::Score;
 use crate::limits::LimitKind;
 use crate::model::{
-    Channel, Conversation, Customer, Lang, Message, MessageText, PhoneNumber, Role, Status,
+    Channel, Conversation, Customer, Lang, Message, MessageText, PhoneNumber, Priority, Role,
+    Status,
 };
 use crate::packet;
 use crate::ports::Commit;
@@ -101,6 +102,8 @@ struct Planned {
     conversation: Conversation,
     messages: Vec<Message>,
     queue: Option<QueueInfo>,
+    /// This message handed the conversation to a person (what the abuse limits count).
+    handed_off: bool,
     texts: Vec<String>,
 }
 
@@ -137,7 +140,7 @@ impl HandoffService {
         let handoff_counted = &std::sync::atomic::AtomicBool::new(false);
         retry_on_conflict(|| async move {
             let planned = self.plan(inbound).await?;
-            if web && planned.queue.is_some() && !handoff_counted.swap(true, Relaxed) {
+            if web && planned.handed_off && !handoff_counted.swap(true, Relaxed) {
                 // Counted before anything is stored: over the limit, nothing is.
                 self.take_sender_limits(
                     &inbound.sender,
@@ -268,6 +271,7 @@ impl HandoffService {
             Origin::Sms { .. } => keyword(text),
             Origin::Web { .. } => None,
         };
+        let mut handed_off = false;
         match sms_keyword {
             Some(k) => decide_keyword(&mut change, customer.as_ref(), k, &self.settings)?,
             None => match self.triage_noted(&mut change, text).await? {
@@ -283,9 +287,33 @@ impl HandoffService {
                     };
                     transcript.extend(change.messages.iter().cloned());
                     let ahead = self.waiting_ahead(reason.priority(), None).await?;
-                    decide_handoff(&mut change, reason, &transcript, ahead, &self.settings)?;
+                    let facts = self.wait_facts().await?;
+                    decide_handoff(
+                        &mut change,
+                        reason,
+                        &transcript,
+                        ahead,
+                        facts,
+                        &self.settings,
+                    )?;
+                    handed_off = true;
                 }
-                decision => decide_bot_turn(&mut change, decision, &self.catalog),
+                decision => {
+                    let waiting = change.conv.status == Status::Queued
+                        && change
+                            .conv
+                            .handoff
+                            .as_ref()
+                            .is_some_and(|h| !h.acknowledged);
+                    decide_bot_turn(&mut change, decision, &self.catalog);
+                    if waiting {
+                        // Read only for the one acknowledgement of a wait.
+                        let id = change.conv.id.clone();
+                        let ahead = self.waiting_ahead(Priority::Normal, Some(&id)).await?;
+                        let facts = self.wait_facts().await?;
+                        decide_wait_ack(&mut change, ahead, facts, &self.settings);
+                    }
+                }
             },
         }
 
@@ -321,6 +349,7 @@ impl HandoffService {
             conversation,
             messages,
             queue,
+            handed_off,
             texts,
         })
     }

@@ -16,6 +16,7 @@ mod customer;
 mod inbound;
 mod insights;
 mod photos;
+mod presence;
 mod queue;
 mod survey;
 
@@ -40,9 +41,10 @@ pub use console::CannedAnswer;
 pub use inbound::{Inbound, Origin, Received, ReplyVia, Sender};
 pub use insights::DateRange;
 pub use photos::Photos;
+pub use presence::PresenceView;
 pub use queue::QueueInfo;
 
-use change::Change;
+pub(crate) use change::Change;
 
 /// How often a use case re-reads and retries after losing a conditional write.
 const ATTEMPTS: usize = 40;
@@ -55,8 +57,8 @@ pub struct Settings {
     pub business_name: String,
     pub business_name_ko: Option<String>,
     pub hours: AgentHours,
-    /// Average minutes an agent needs per waiting customer: the basis of wait estimates.
-    pub minutes_per_customer: u32,
+    /// A handoff unclaimed this long after its wait began alerts supervisors once.
+    pub escalate_after: jiff::SignedDuration,
     /// The queue name put on agent alerts (SNS filter policies select on it).
     pub queue_name: String,
     /// Base URL of the agent console, for links in alerts.
@@ -201,6 +203,26 @@ impl HandoffService {
             &self.settings.queue_name,
             self.settings.alert_coalesce,
         )
+    }
+
+    /// The escalation sweep over this service's store and clock.
+    pub fn escalator(&self) -> crate::escalation::Escalator {
+        crate::escalation::Escalator::new(
+            self.store.clone(),
+            self.clock.clone(),
+            self.escalation_policy(),
+        )
+    }
+
+    pub fn escalation_policy(&self) -> crate::escalation::EscalationPolicy {
+        crate::escalation::EscalationPolicy {
+            hours: self.settings.hours.clone(),
+            escalate_after: self.settings.escalate_after,
+            queue_name: self.settings.queue_name.clone(),
+            console_url: self.settings.console_url.clone(),
+            sms_max_segments: self.settings.sms_max_segments,
+            answers_url: self.settings.answers_url.clone(),
+        }
     }
 
     pub async fn dispatch(

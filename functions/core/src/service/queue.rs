@@ -7,42 +7,54 @@ use serde::Serialize;
 use crate::error::ServiceError;
 use crate::ids::ConversationId;
 use crate::model::{Conversation, Priority};
+use crate::replies::waits::WaitNotice;
+use crate::waits::{WaitBasis, WaitFacts};
 
 use super::{HandoffService, Settings};
 
 /// Queued conversations read to find a place in line.
 const QUEUE_SCAN: usize = 500;
 
-/// What the customer is told about waiting: honest position and time.
+/// What the customer is told about waiting: their place, and a wait made only from
+/// facts (see [`crate::waits::estimate`]); `None` when there is nothing to base one on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueInfo {
     pub position: Option<usize>,
     pub estimated_wait_seconds: Option<u64>,
     pub open_now: bool,
     pub opens_at: Option<Timestamp>,
+    /// Agents whose console is open now.
+    pub agents_online: usize,
+    pub basis: WaitBasis,
 }
 
-/// Position `position` in line at `now`: the wait, counting from opening time when closed.
-pub(crate) fn estimate(settings: &Settings, position: usize, now: Timestamp) -> QueueInfo {
+/// Position `position` in line at `now`, from `facts`.
+pub(crate) fn estimate(
+    settings: &Settings,
+    facts: WaitFacts,
+    position: usize,
+    now: Timestamp,
+) -> QueueInfo {
     let hours = &settings.hours;
-    let per = u64::from(settings.minutes_per_customer) * 60;
     let open_now = hours.is_open(now);
-    if open_now {
-        QueueInfo {
-            position: Some(position),
-            estimated_wait_seconds: Some(position as u64 * per),
-            open_now,
-            opens_at: None,
-        }
-    } else {
-        let opens = hours.next_open(now);
-        let until = opens.duration_since(now).as_secs().max(0) as u64;
-        QueueInfo {
-            position: Some(position),
-            estimated_wait_seconds: Some(until + (position.saturating_sub(1)) as u64 * per),
-            open_now,
-            opens_at: Some(opens),
-        }
+    let (basis, wait) = crate::waits::estimate(hours, facts, position, now);
+    QueueInfo {
+        position: Some(position),
+        estimated_wait_seconds: wait,
+        open_now,
+        opens_at: (!open_now).then(|| hours.next_open(now)),
+        agents_online: facts.agents_online,
+        basis,
+    }
+}
+
+/// The facts a notice states, from the customer's `queue` object.
+pub(crate) fn wait_notice(info: &QueueInfo, settings: &Settings) -> WaitNotice {
+    WaitNotice {
+        position: info.position.unwrap_or(1),
+        agents_online: info.agents_online,
+        wait_seconds: info.estimated_wait_seconds,
+        escalate_minutes: (settings.escalate_after.as_secs().max(60) as u64).div_ceil(60),
     }
 }
 
@@ -73,7 +85,8 @@ impl HandoffService {
     /// Where a queued conversation stands now.
     pub async fn queue_info(&self, conv: &Conversation) -> Result<QueueInfo, ServiceError> {
         let ahead = self.waiting_ahead(Priority::Normal, Some(&conv.id)).await?;
-        Ok(estimate(&self.settings, ahead + 1, self.clock.now()))
+        let facts = self.wait_facts().await?;
+        Ok(estimate(&self.settings, facts, ahead + 1, self.clock.now()))
     }
 
     /// The place in line when the conversation is queued; `None` otherwise.

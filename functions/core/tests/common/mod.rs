@@ -58,7 +58,7 @@ pub fn settings() -> Settings {
         business_name: "Dalbit Coffee".into(),
         business_name_ko: Some("달빛커피".into()),
         hours: AgentHours::parse("Mon-Fri 09:00-18:00", "Asia/Seoul").unwrap(),
-        minutes_per_customer: 4,
+        escalate_after: jiff::SignedDuration::from_mins(5),
         queue_name: "support".into(),
         console_url: Some("https://shop.example/console".into()),
         answers_url: Some("https://shop.example".into()),

@@ -16,8 +16,9 @@ use crate::replies;
 use crate::triage::{triage, Triage};
 
 use super::super::change::Change;
-use super::super::queue::estimate;
+use super::super::queue::{estimate, wait_notice};
 use super::super::Settings;
+use crate::waits::WaitFacts;
 
 /// FAQ answers kept on the conversation for the packet (the transcript has them all).
 pub(super) const MAX_FAQ_ANSWERS: usize = 20;
@@ -152,6 +153,7 @@ pub(super) fn decide_handoff(
     reason: HandoffReason,
     transcript: &[Message],
     ahead: usize,
+    facts: WaitFacts,
     settings: &Settings,
 ) -> Result<(), ServiceError> {
     let now = change.now;
@@ -166,21 +168,14 @@ pub(super) fn decide_handoff(
     let handoff = change.conv.queue(reason, summary.clone(), now)?;
     let (priority, number) = (handoff.priority, handoff.number);
 
-    let info = estimate(settings, ahead + 1, now);
+    let info = estimate(settings, facts, ahead + 1, now);
+    let tag = customer_language(&change.conv);
     let notice = match info.opens_at {
         Some(opens) if !info.open_now => {
             let local = replies::local_time(&settings.hours.local(opens), lang);
-            replies::intl::queued_closed(
-                settings.hours.spec(),
-                &local,
-                customer_language(&change.conv),
-            )
+            replies::intl::queued_closed(settings.hours.spec(), &local, tag)
         }
-        _ => replies::intl::queued_open(
-            ahead + 1,
-            info.estimated_wait_seconds.unwrap_or(0),
-            customer_language(&change.conv),
-        ),
+        _ => replies::waits::queued(&wait_notice(&info, settings), tag),
     };
     change.queue = Some(info);
     change.push(Role::System, notice, channel);
@@ -202,9 +197,44 @@ pub(super) fn decide_handoff(
         language: lang,
         channel: change.conv.channel,
     };
-    change.outbox.push(outbox::agent_alert(alert, number, now));
-    tracing::info!(conversation_id = %change.conv.id, reason = reason.as_str(), priority = priority.as_str(), "handed off");
+    let open_now = change.queue.as_ref().is_some_and(|q| q.open_now);
+    if open_now {
+        change.outbox.push(outbox::agent_alert(alert, number, now));
+    } else if let Some(h) = change.conv.handoff.as_mut() {
+        // Nobody is paged at night: the opening digest lists it.
+        h.after_hours = true;
+    }
+    tracing::info!(conversation_id = %change.conv.id, reason = reason.as_str(), priority = priority.as_str(), open_now, "handed off");
     Ok(())
+}
+
+/// The bot acknowledges what a waiting customer writes, once per handoff, with the
+/// same facts as their `queue` object.
+pub(super) fn decide_wait_ack(
+    change: &mut Change,
+    ahead: usize,
+    facts: WaitFacts,
+    settings: &Settings,
+) {
+    let Some(h) = change.conv.handoff.as_mut() else {
+        return;
+    };
+    if change.conv.status != Status::Queued || h.acknowledged {
+        return;
+    }
+    h.acknowledged = true;
+    let info = estimate(settings, facts, ahead + 1, change.now);
+    let (lang, tag) = (change.conv.language, customer_language(&change.conv));
+    let text = match info.opens_at {
+        Some(opens) if !info.open_now => {
+            let local = replies::local_time(&settings.hours.local(opens), lang);
+            replies::waits::still_waiting_closed(&local, tag)
+        }
+        _ => replies::waits::still_waiting(&wait_notice(&info, settings), tag),
+    };
+    let channel = change.conv.channel;
+    change.push(Role::System, text, channel);
+    change.queue = Some(info);
 }
 
 /// The one SMS reply policy: every bot and system reply, cut to the segment budget, as

@@ -22,7 +22,7 @@ fn settings() -> Settings {
         business_name: "Dalbit Coffee".into(),
         business_name_ko: Some("달빛커피".into()),
         hours: AgentHours::parse("Mon-Fri 09:00-18:00", "Asia/Seoul").unwrap(),
-        minutes_per_customer: 4,
+        escalate_after: jiff::SignedDuration::from_mins(5),
         queue_name: "support".into(),
         console_url: Some("https://shop.example/console".into()),
         answers_url: None,
@@ -72,13 +72,22 @@ fn a_handoff_queues_tells_the_wait_and_alerts_once() {
         HandoffReason::Threat,
         &transcript,
         2,
+        crate::waits::WaitFacts {
+            agents_online: 2,
+            median_claim_secs: Some(100),
+        },
         &settings(),
     )
     .unwrap();
     assert_eq!(change.conv.status, Status::Queued);
     let q = change.queue.clone().unwrap();
     assert_eq!((q.position, q.open_now), (Some(3), true));
-    assert_eq!(q.estimated_wait_seconds, Some(3 * 4 * 60));
+    // The median recent wait for each round of two agents: ⌈3 / 2⌉ × 100 s.
+    assert_eq!(q.estimated_wait_seconds, Some(200));
+    assert_eq!(
+        (q.agents_online, q.basis),
+        (2, crate::waits::WaitBasis::RecentClaims)
+    );
     assert_eq!(
         change.messages.len(),
         2,
