@@ -21,6 +21,7 @@ use handoff_http::{
     require_visible, respond, ApiError, Framing, Request, Response,
 };
 
+mod faqs;
 mod tools;
 
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
@@ -189,6 +190,7 @@ impl AgentApi {
                 }
             }
             op if tools::OPERATIONS.contains(&op) => tools::handle(svc, &agent, op, id, &req).await,
+            op if faqs::OPERATIONS.contains(&op) => faqs::handle(svc, &agent, op, id, &req).await,
             _ => ApiError::not_found().into_response(),
         }
     }

@@ -14,6 +14,7 @@
 //!   store passes.
 
 pub mod auth;
+pub mod catalog;
 pub mod conversation;
 pub mod credit;
 pub mod error;

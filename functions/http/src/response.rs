@@ -123,6 +123,11 @@ impl From<ServiceError> for ApiError {
                 ..ApiError::new(409, "already_decided", e.to_string())
             },
             ServiceError::TooMany(why) => ApiError::new(409, "limit_reached", why),
+            ServiceError::FaqNotFound(_) => ApiError::new(404, "faq_not_found", e.to_string()),
+            ServiceError::FaqExists(_) => ApiError::new(409, "faq_exists", e.to_string()),
+            ServiceError::CatalogStale { .. } => {
+                ApiError::new(409, "catalog_changed", e.to_string())
+            }
             ServiceError::Contended => {
                 ApiError::new(409, "busy", "the conversation is changing; try again")
             }

@@ -131,6 +131,10 @@ pub const ROUTES: &[Route] = &[
         Agent,
     ),
     r("cannedAnswers", "GET", "/v1/agent/faqs", Agent),
+    r("importFaqs", "PUT", "/v1/agent/faqs", Agent),
+    r("addFaq", "POST", "/v1/agent/faqs", Agent),
+    r("replaceFaq", "PUT", "/v1/agent/faqs/{id}", Agent),
+    r("deleteFaq", "DELETE", "/v1/agent/faqs/{id}", Agent),
 ];
 
 /// The outcome of routing a request.

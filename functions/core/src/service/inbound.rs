@@ -240,7 +240,8 @@ impl HandoffService {
     async fn plan(&self, inbound: &Inbound) -> Result<Planned, ServiceError> {
         let now = self.clock.now();
         let text = inbound.text.as_str();
-        let catalog_language = self.catalog_language();
+        let live = self.live_catalog().await;
+        let catalog_language = super::catalog_language(&live.catalog);
         // A new conversation starts in the language the message is written in.
         // A new conversation's language is set from this message by `take_message`.
         let lang = catalog_language.reply_lang();
@@ -255,7 +256,7 @@ impl HandoffService {
         };
         match sms_keyword {
             Some(k) => decide_keyword(&mut change, customer.as_ref(), k, &self.settings)?,
-            None => match decide_triage(&change, text, &self.index) {
+            None => match decide_triage(&change, text, &live.index) {
                 Triage::Handoff { reason } => {
                     // Only a handoff reads the transcript and the queue.
                     let mut transcript = match change.expected {
@@ -270,7 +271,7 @@ impl HandoffService {
                     let ahead = self.waiting_ahead(reason.priority(), None).await?;
                     decide_handoff(&mut change, reason, &transcript, ahead, &self.settings)?;
                 }
-                decision => decide_bot_turn(&mut change, decision, &self.catalog),
+                decision => decide_bot_turn(&mut change, decision, &live.catalog),
             },
         }
 
