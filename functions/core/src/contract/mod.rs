@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::ports::ConversationStore;
 
+mod catalog;
 mod credits;
 pub mod fixtures;
 mod lists;
@@ -23,6 +24,7 @@ mod outbox;
 mod records;
 mod writes;
 
+pub use catalog::*;
 pub use credits::*;
 pub use lists::*;
 pub use outbox::*;
@@ -68,6 +70,7 @@ pub async fn run_all(store: Store) {
     queue_pages_in_order(&store).await;
     credit_records_commit_with_the_conversation(&store).await;
     credit_decisions_race_to_one_winner(&store).await;
+    catalog_versions(&store).await;
 }
 
 /// One `#[tokio::test]` per contract check, each on what the async expression makes
@@ -76,7 +79,7 @@ pub async fn run_all(store: Store) {
 #[macro_export]
 macro_rules! contract_tests {
     ($store:expr) => {
-        $crate::contract_tests!(@each $store; round_trip_and_cursor, stale_version_conflicts_and_writes_nothing, create_twice_conflicts, duplicate_idempotency_key, duplicate_message_seq_conflicts, queue_order_and_membership, assigned_listing, customers_and_phones, customer_history_newest_first, outbox_lease_and_complete, concurrent_writers_one_wins, records_are_versioned, records_commit_atomically, counters_hold_their_limit, queue_pages_in_order, credit_records_commit_with_the_conversation, credit_decisions_race_to_one_winner);
+        $crate::contract_tests!(@each $store; round_trip_and_cursor, stale_version_conflicts_and_writes_nothing, create_twice_conflicts, duplicate_idempotency_key, duplicate_message_seq_conflicts, queue_order_and_membership, assigned_listing, customers_and_phones, customer_history_newest_first, outbox_lease_and_complete, concurrent_writers_one_wins, records_are_versioned, records_commit_atomically, counters_hold_their_limit, queue_pages_in_order, credit_records_commit_with_the_conversation, credit_decisions_race_to_one_winner, catalog_versions);
     };
     (@each $store:expr; $($check:ident),+) => {
         $(
