@@ -19,6 +19,17 @@ pub const OPERATIONS: &[&str] = &[
     "deleteFaq",
 ];
 
+/// The FAQ editor's CSP: its one inline script by hash, and no framing at all.
+pub fn page_csp() -> &'static str {
+    static CSP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CSP.get_or_init(|| {
+        handoff_http::html_csp(
+            &handoff_http::inline_script_hashes(crate::FAQS_HTML),
+            handoff_http::Framing::Deny,
+        )
+    })
+}
+
 /// `?version=N`: the change applies only to that catalog version (else 409).
 fn expected_version(req: &Request) -> Result<Option<u64>, ApiError> {
     match query(req, "version") {

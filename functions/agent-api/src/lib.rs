@@ -25,6 +25,8 @@ mod faqs;
 mod tools;
 
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
+/// The console's FAQ editor page.
+pub const FAQS_HTML: &str = include_str!("../assets/faqs.html");
 
 pub struct AgentApi {
     pub service: Arc<HandoffService>,
@@ -96,6 +98,9 @@ impl AgentApi {
         };
         if route.operation == "console" {
             return html_response(CONSOLE_HTML, console_csp(), Framing::Deny);
+        }
+        if route.operation == "faqEditor" {
+            return html_response(FAQS_HTML, faqs::page_csp(), Framing::Deny);
         }
         let agent = match agent_of(&req, self.issuer.as_deref()) {
             Ok(a) => a,

@@ -135,6 +135,7 @@ pub const ROUTES: &[Route] = &[
     r("addFaq", "POST", "/v1/agent/faqs", Agent),
     r("replaceFaq", "PUT", "/v1/agent/faqs/{id}", Agent),
     r("deleteFaq", "DELETE", "/v1/agent/faqs/{id}", Agent),
+    r("faqEditor", "GET", "/console/faqs", Agent),
 ];
 
 /// The outcome of routing a request.
