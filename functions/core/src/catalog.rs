@@ -15,6 +15,10 @@ use crate::records::{Record, RecordKey};
 
 /// The key of the stored catalog.
 pub const CATALOG_KEY: &str = "catalog:faqs";
+/// A small record written with every catalog change, at the same version: what the
+/// instances' once-a-minute check reads, so that it costs one small read however
+/// large the catalog is.
+pub const CATALOG_VERSION_KEY: &str = "catalog:version";
 /// Largest stored catalog (JSON bytes): well inside a DynamoDB item's 400 KB.
 pub const MAX_CATALOG_BYTES: usize = 300_000;
 pub const MAX_FAQS: usize = 500;
@@ -25,6 +29,10 @@ pub const MAX_ID_LEN: usize = 64;
 pub fn catalog_key() -> RecordKey {
     // A constant that parses; the fallback is never taken.
     RecordKey::parse(CATALOG_KEY).unwrap_or_else(|_| unreachable!("constant key"))
+}
+
+pub fn catalog_version_key() -> RecordKey {
+    RecordKey::parse(CATALOG_VERSION_KEY).unwrap_or_else(|_| unreachable!("constant key"))
 }
 
 /// The catalog in effect and its version (0: the seed file, never written yet).

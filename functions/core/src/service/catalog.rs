@@ -1,5 +1,6 @@
 //! The catalog in effect: a cache of the stored catalog and its index, checked
-//! against the store at most once per refresh interval (one record read), and
+//! against the store at most once per refresh interval (one read of a small version
+//! record; the catalog itself is read only when that version moved on), and
 //! rebuilt — encoder vectors included — only when the stored version changed.
 //! The supervisors' changes go through here too, so the instance that made a
 //! change answers with it at once; other instances within one interval.
@@ -12,7 +13,7 @@ use serde::Serialize;
 use handoff_faq::{FaqCatalog, FaqIndex};
 
 use crate::auth::Agent;
-use crate::catalog::{apply, catalog_key, CatalogChange, VersionedCatalog};
+use crate::catalog::{apply, catalog_key, catalog_version_key, CatalogChange, VersionedCatalog};
 use crate::error::ServiceError;
 use crate::ports::{Commit, ConversationStore};
 use crate::records::RecordWrite;
@@ -114,11 +115,18 @@ impl CatalogCache {
             return self.current();
         }
         let read = async {
+            // The small version record first; the catalog itself only when it moved on.
+            let head = store.record(&catalog_version_key()).await?;
+            let current = self.current();
+            if head.as_ref().map_or(0, |h| h.version) <= current.version {
+                return Ok(None);
+            }
             let record = store.record(&catalog_key()).await?;
-            VersionedCatalog::from_record(record.as_ref(), &self.seed)
+            VersionedCatalog::from_record(record.as_ref(), &self.seed).map(Some)
         };
         match read.await {
-            Ok(stored) => self.install(stored),
+            Ok(None) => self.current(),
+            Ok(Some(stored)) => self.install(stored),
             Err(e) => {
                 tracing::warn!(error = %e, "catalog check failed; answering with the cached one");
                 self.current()
@@ -180,9 +188,19 @@ impl HandoffService {
                 let next = apply(&current.catalog, change)?;
                 let write = RecordWrite::next(key, record.as_ref(), &next, None)?;
                 let version = write.record.version;
+                // The version record moves with the catalog, in the same transaction.
+                let head = RecordWrite {
+                    record: crate::records::Record {
+                        key: catalog_version_key(),
+                        version,
+                        data: serde_json::json!({ "version": version }),
+                        expires_at: None,
+                    },
+                    expected_version: record.as_ref().map(|r| r.version),
+                };
                 self.store
                     .commit(Commit {
-                        records: vec![write],
+                        records: vec![write, head],
                         ..Commit::default()
                     })
                     .await?;
