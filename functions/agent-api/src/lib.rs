@@ -21,12 +21,15 @@ use handoff_http::{
     require_visible, respond, ApiError, Framing, Request, Response,
 };
 
+mod faqs;
 mod insights;
 mod tools;
 pub use insights::INSIGHTS_HTML;
 mod presence;
 
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
+/// The console's FAQ editor page.
+pub const FAQS_HTML: &str = include_str!("../assets/faqs.html");
 
 pub struct AgentApi {
     pub service: Arc<HandoffService>,
@@ -110,6 +113,9 @@ impl AgentApi {
         }
         if route.operation == "insightsPage" {
             return insights::page();
+        }
+        if route.operation == "faqEditor" {
+            return html_response(FAQS_HTML, faqs::page_csp(), Framing::Deny);
         }
         let agent = match agent_of(&req, self.issuer.as_deref()) {
             Ok(a) => a,
@@ -224,6 +230,7 @@ impl AgentApi {
             }
             "insights" => respond(200, insights::report(svc, &agent, &req).await),
             "setPresence" => respond(200, presence::set(svc, &agent, &req).await),
+            op if faqs::OPERATIONS.contains(&op) => faqs::handle(svc, &agent, op, id, &req).await,
             _ => ApiError::not_found().into_response(),
         }
     }

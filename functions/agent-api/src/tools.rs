@@ -7,7 +7,7 @@ use handoff_core::auth::Agent;
 use handoff_core::credit::{decision_note, CreditId, CreditRequest, Decision};
 use handoff_core::ids::{AgentId, ConversationId};
 use handoff_core::{HandoffService, InputError};
-use handoff_http::{json_body, json_response, query, respond, ApiError, Request, Response};
+use handoff_http::{json_body, query, respond, ApiError, Request, Response};
 
 /// The operations this module answers.
 pub const OPERATIONS: &[&str] = &[
@@ -17,7 +17,6 @@ pub const OPERATIONS: &[&str] = &[
     "declineCredit",
     "addNote",
     "transfer",
-    "cannedAnswers",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -154,7 +153,6 @@ pub async fn handle(
             }
             .await,
         ),
-        "cannedAnswers" => json_response(200, &json!({ "faqs": svc.canned_answers() })),
         _ => ApiError::not_found().into_response(),
     }
 }

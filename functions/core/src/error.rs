@@ -101,6 +101,13 @@ pub enum ServiceError {
     /// A bounded list is full (a conversation's credits or notes, pending credits).
     #[error("{0}")]
     TooMany(&'static str),
+    #[error("no FAQ with id {0:?}")]
+    FaqNotFound(String),
+    #[error("an FAQ with id {0:?} already exists")]
+    FaqExists(String),
+    /// The catalog changed since the version the client sent.
+    #[error("the catalog is at version {current}, not the version this change was made on")]
+    CatalogStale { current: u64 },
     #[error(transparent)]
     Attachment(#[from] crate::attachments::AttachmentRejected),
     /// A rating the survey does not take (already rated, or no survey was asked).

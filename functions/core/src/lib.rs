@@ -15,6 +15,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod catalog;
 pub mod conversation;
 pub mod credit;
 pub mod error;

@@ -179,6 +179,9 @@ pub struct Config {
     pub jwt_issuer: Option<String>,
     /// Origins of the pages that embed the widget (`HANDOFF_ALLOWED_ORIGINS`).
     pub allowed_origins: crate::cors::AllowedOrigins,
+    /// How often an instance checks the stored catalog's version
+    /// (`HANDOFF_CATALOG_REFRESH`, e.g. `60s`; default one minute).
+    pub catalog_refresh: SignedDuration,
 }
 
 /// A source of variables: the process environment, or a map in tests.
@@ -281,6 +284,7 @@ impl Config {
             self.settings.clone(),
         )
         .with_retention_days(self.retention_days)
+        .with_catalog_refresh(self.catalog_refresh)
     }
 
     /// What `function` needs, from `HANDOFF_*` variables and the `secrets` its `main`
@@ -399,6 +403,13 @@ impl Config {
             allowed_origins: crate::cors::AllowedOrigins::parse(
                 optional(vars, crate::cors::AllowedOrigins::VAR).as_deref(),
             ),
+            catalog_refresh: match vars.get("HANDOFF_CATALOG_REFRESH") {
+                Some(w) => parse_window(w.trim()).ok_or_else(|| ConfigError::Invalid {
+                    name: "HANDOFF_CATALOG_REFRESH",
+                    why: format!("{w:?} is not a window like 30s or 1m"),
+                })?,
+                None => handoff_core::service::CATALOG_REFRESH,
+            },
         })
     }
 }

@@ -130,6 +130,11 @@ impl From<ServiceError> for ApiError {
                     .map(|id| ("attachment_id", id.to_string())),
                 ..ApiError::new(r.status(), r.code(), r.to_string())
             },
+            ServiceError::FaqNotFound(_) => ApiError::new(404, "faq_not_found", e.to_string()),
+            ServiceError::FaqExists(_) => ApiError::new(409, "faq_exists", e.to_string()),
+            ServiceError::CatalogStale { .. } => {
+                ApiError::new(409, "catalog_changed", e.to_string())
+            }
             ServiceError::Contended => {
                 ApiError::new(409, "busy", "the conversation is changing; try again")
             }

@@ -164,6 +164,11 @@ pub const ROUTES: &[Route] = &[
     r("insights", "GET", "/v1/agent/insights", Agent),
     r("insightsPage", "GET", "/console/insights", Agent),
     r("setPresence", "PUT", "/v1/agent/me/presence", Agent),
+    r("importFaqs", "PUT", "/v1/agent/faqs", Agent),
+    r("addFaq", "POST", "/v1/agent/faqs", Agent),
+    r("replaceFaq", "PUT", "/v1/agent/faqs/{id}", Agent),
+    r("deleteFaq", "DELETE", "/v1/agent/faqs/{id}", Agent),
+    r("faqEditor", "GET", "/console/faqs", Agent),
 ];
 
 /// The outcome of routing a request.

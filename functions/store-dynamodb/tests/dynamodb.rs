@@ -403,6 +403,8 @@ async fn request_budget() {
     let (store, _) = testing::store().await;
     let store = Arc::new(store);
     let service = common::service(store.clone(), Arc::new(SystemClock));
+    // The instance's catalog check (one GetItem at most once a minute; tests/catalog.rs).
+    service.live_catalog().await;
 
     store.reset_request_counts();
     let first = service

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use crate::ports::ConversationStore;
 
 pub mod attachments;
+mod catalog;
 mod counters;
 mod credits;
 pub mod fixtures;
@@ -26,6 +27,7 @@ mod records;
 mod waits;
 mod writes;
 
+pub use catalog::*;
 pub use counters::*;
 pub use credits::*;
 pub use lists::*;
@@ -78,6 +80,7 @@ pub async fn run_all(store: Store) {
     escalation_is_marked_once_with_its_alert(&store).await;
     digest_commits_once(&store).await;
     presence_record_round_trips(&store).await;
+    catalog_versions(&store).await;
 }
 
 /// One `#[tokio::test]` per contract check, each on what the async expression makes
@@ -86,7 +89,7 @@ pub async fn run_all(store: Store) {
 #[macro_export]
 macro_rules! contract_tests {
     ($store:expr) => {
-        $crate::contract_tests!(@each $store; round_trip_and_cursor, stale_version_conflicts_and_writes_nothing, create_twice_conflicts, duplicate_idempotency_key, duplicate_message_seq_conflicts, queue_order_and_membership, assigned_listing, customers_and_phones, customer_history_newest_first, outbox_lease_and_complete, concurrent_writers_one_wins, records_are_versioned, records_commit_atomically, counters_hold_their_limit, queue_pages_in_order, credit_records_commit_with_the_conversation, credit_decisions_race_to_one_winner, counters_add_with_their_commit, counters_add_up_under_concurrency, escalation_is_marked_once_with_its_alert, digest_commits_once, presence_record_round_trips);
+        $crate::contract_tests!(@each $store; round_trip_and_cursor, stale_version_conflicts_and_writes_nothing, create_twice_conflicts, duplicate_idempotency_key, duplicate_message_seq_conflicts, queue_order_and_membership, assigned_listing, customers_and_phones, customer_history_newest_first, outbox_lease_and_complete, concurrent_writers_one_wins, records_are_versioned, records_commit_atomically, counters_hold_their_limit, queue_pages_in_order, credit_records_commit_with_the_conversation, credit_decisions_race_to_one_winner, counters_add_with_their_commit, counters_add_up_under_concurrency, escalation_is_marked_once_with_its_alert, digest_commits_once, presence_record_round_trips, catalog_versions);
     };
     (@each $store:expr; $($check:ident),+) => {
         $(

@@ -31,7 +31,7 @@ impl HandoffService {
     /// The catalog's FAQs for the canned-answer picker.
     pub fn canned_answers(&self) -> Vec<CannedAnswer> {
         let lang = self.settings.agent_language;
-        self.catalog
+        self.catalog()
             .faqs
             .iter()
             .map(|f| CannedAnswer {
@@ -56,10 +56,11 @@ impl HandoffService {
         faq_id: &str,
     ) -> Result<Message, ServiceError> {
         let unknown = || InputError::new("faq_id", format!("no FAQ with id {faq_id:?}"));
-        let faq = self.catalog.faq(faq_id).ok_or_else(unknown)?;
+        let live = self.live_catalog().await;
+        let faq = live.catalog.faq(faq_id).ok_or_else(unknown)?;
         let answer_for = |conv: &Conversation| -> Result<MessageText, ServiceError> {
             let tag: LangTag = conv.customer_language();
-            let text = answer_language(tag, &self.catalog.business.languages)
+            let text = answer_language(tag, &live.catalog.business.languages)
                 .and_then(|code| faq.answer.get(&code))
                 .filter(|a| !a.trim().is_empty())
                 .map(String::as_str)

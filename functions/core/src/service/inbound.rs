@@ -253,7 +253,8 @@ impl HandoffService {
     async fn plan(&self, inbound: &Inbound) -> Result<Planned, ServiceError> {
         let now = self.clock.now();
         let text = inbound.text.as_str();
-        let catalog_language = self.catalog_language();
+        let live = self.live_catalog().await;
+        let catalog_language = super::catalog_language(&live.catalog);
         // A new conversation starts in the language the message is written in.
         // A new conversation's language is set from this message by `take_message`.
         let lang = catalog_language.reply_lang();
@@ -274,7 +275,7 @@ impl HandoffService {
         let mut handed_off = false;
         match sms_keyword {
             Some(k) => decide_keyword(&mut change, customer.as_ref(), k, &self.settings)?,
-            None => match self.triage_noted(&mut change, text).await? {
+            None => match self.triage_noted(&mut change, text, &live.index).await? {
                 Triage::Handoff { reason } => {
                     // Only a handoff reads the transcript and the queue.
                     let mut transcript = match change.expected {
@@ -305,7 +306,7 @@ impl HandoffService {
                             .handoff
                             .as_ref()
                             .is_some_and(|h| !h.acknowledged);
-                    decide_bot_turn(&mut change, decision, &self.catalog);
+                    decide_bot_turn(&mut change, decision, &live.catalog);
                     if waiting {
                         // Read only for the one acknowledgement of a wait.
                         let id = change.conv.id.clone();

@@ -95,9 +95,10 @@ impl HandoffService {
                 }
             }
         }
-        let index = self.index.clone();
+        let index = self.live_catalog().await.index.clone();
+        let has_encoder = index.has_encoder();
         let embed = move |t: &str| index.embed(t);
-        let embed: Option<Embed<'_>> = match self.index.has_encoder() {
+        let embed: Option<Embed<'_>> = match has_encoder {
             true => Some(&embed),
             false => None,
         };

@@ -8,6 +8,7 @@
 
 mod abuse;
 mod agent;
+mod catalog;
 mod change;
 mod console;
 mod contact;
@@ -37,6 +38,7 @@ use crate::ports::{Clock, Commit, ConversationStore, Delivery};
 
 pub use crate::outbox::{Dispatched, OutboxDispatcher};
 pub use agent::{AgentQueue, QueueItem, QUEUE_PAGE_MAX};
+pub use catalog::{CatalogExport, LiveCatalog, CATALOG_REFRESH};
 pub use console::CannedAnswer;
 pub use inbound::{Inbound, Origin, Received, ReplyVia, Sender};
 pub use insights::DateRange;
@@ -108,12 +110,22 @@ where
     Err(ServiceError::Contended)
 }
 
+/// The business's first catalog language that the matcher knows, else English.
+fn catalog_language(catalog: &FaqCatalog) -> handoff_faq::LangTag {
+    catalog
+        .business
+        .languages
+        .iter()
+        .find_map(|code| handoff_faq::LangTag::from_code(code))
+        .unwrap_or(handoff_faq::LangTag::En)
+}
+
 /// The product's use cases over its ports.
 pub struct HandoffService {
     store: Arc<dyn ConversationStore>,
     clock: Arc<dyn Clock>,
-    catalog: Arc<FaqCatalog>,
-    index: Arc<FaqIndex>,
+    /// The catalog and index in effect (see `catalog.rs`).
+    faqs: catalog::CatalogCache,
     settings: Settings,
     /// Where each commit's counts go as CloudWatch metrics, and the service named on them.
     metrics: Option<(Arc<dyn MetricsSink>, String)>,
@@ -132,8 +144,7 @@ impl HandoffService {
         Self {
             store,
             clock,
-            catalog,
-            index,
+            faqs: catalog::CatalogCache::new(catalog, index),
             settings,
             metrics: None,
             retention_days: 0,
@@ -173,8 +184,9 @@ impl HandoffService {
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
-    pub fn catalog(&self) -> &FaqCatalog {
-        &self.catalog
+    /// The catalog this instance answers with now (see [`Self::live_catalog`]).
+    pub fn catalog(&self) -> Arc<FaqCatalog> {
+        self.faqs.current().catalog.clone()
     }
     pub fn now(&self) -> Timestamp {
         self.clock.now()
@@ -183,12 +195,7 @@ impl HandoffService {
     /// The business's first catalog language: what a message without words ("0",
     /// an emoji) is answered in.
     pub fn catalog_language(&self) -> handoff_faq::LangTag {
-        self.catalog
-            .business
-            .languages
-            .iter()
-            .find_map(|code| handoff_faq::LangTag::from_code(code))
-            .unwrap_or(handoff_faq::LangTag::En)
+        catalog_language(&self.catalog())
     }
 
     /// Cut a text for SMS at a sentence boundary within the configured segments.

@@ -21,8 +21,9 @@ impl HandoffService {
         &self,
         change: &mut Change,
         text: &str,
+        index: &handoff_faq::FaqIndex,
     ) -> Result<Triage, ServiceError> {
-        let decision = super::decide::decide_triage(change, text, &self.index);
+        let decision = super::decide::decide_triage(change, text, index);
         self.note_if_unanswered(change, decision, text).await
     }
 
