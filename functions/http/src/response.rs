@@ -248,11 +248,67 @@ pub fn html_csp(script_hashes: &[String], framing: Framing) -> String {
     };
     // Styles may be inline: the widget styles its shadow root, and no script can
     // come through a style.
+    let photos = photo_bucket_origin_from_env();
     format!(
         "default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
-         object-src 'none'; frame-ancestors {ancestors}"
+         img-src 'self' data: blob:{photos}; connect-src 'self'{photos}; base-uri 'none'; \
+         form-action 'self'; object-src 'none'; frame-ancestors {ancestors}"
     )
+}
+
+/// In AWS the widget uploads photos to, and pages read them from, presigned URLs of
+/// the photo bucket: that one origin (with a leading space), and nothing wider (a
+/// wildcard over S3 would let an injected script post data to any bucket). Empty
+/// locally, where photos go through this origin.
+fn photo_bucket_origin_from_env() -> &'static str {
+    static ORIGIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ORIGIN.get_or_init(|| {
+        let var = |k: &str| std::env::var(k).ok();
+        photo_bucket_origin(
+            var("HANDOFF_PHOTOS_BUCKET").as_deref(),
+            var("AWS_REGION").as_deref(),
+        )
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default()
+    })
+}
+
+/// The virtual-hosted origin of an S3 bucket, as presigned URLs name it; None unless
+/// both names are valid DNS labels (nothing else can reach the CSP header).
+pub fn photo_bucket_origin(bucket: Option<&str>, region: Option<&str>) -> Option<String> {
+    let ok = |s: &str, dots: bool| {
+        !s.is_empty()
+            && s.len() <= 63
+            && s.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (dots && b == b'.')
+            })
+    };
+    let (bucket, region) = (bucket?.trim(), region?.trim());
+    (ok(bucket, true) && ok(region, false))
+        .then(|| format!("https://{bucket}.s3.{region}.amazonaws.com"))
+}
+
+#[cfg(test)]
+mod photo_origin_tests {
+    use super::photo_bucket_origin;
+
+    #[test]
+    fn the_photo_bucket_origin_is_exact_or_absent() {
+        assert_eq!(
+            photo_bucket_origin(Some("handoff-photos-123"), Some("ap-northeast-2")).as_deref(),
+            Some("https://handoff-photos-123.s3.ap-northeast-2.amazonaws.com")
+        );
+        assert_eq!(photo_bucket_origin(None, Some("ap-northeast-2")), None);
+        assert_eq!(photo_bucket_origin(Some("b"), None), None);
+        for bad in ["Bucket", "a b", "x;script-src *", "", "a/b"] {
+            assert_eq!(
+                photo_bucket_origin(Some(bad), Some("us-east-1")),
+                None,
+                "{bad}"
+            );
+        }
+        assert_eq!(photo_bucket_origin(Some("b"), Some("us-east-1;")), None);
+    }
 }
 
 /// An HTML page with its CSP, `Referrer-Policy` and framing rules.

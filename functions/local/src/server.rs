@@ -45,6 +45,8 @@ pub struct App {
     pub local_delivery: Arc<FileDelivery>,
     pub config: Config,
     pub store: Arc<dyn ConversationStore>,
+    /// Customers' photos in the data directory.
+    pub photos: Photos,
     /// A data directory of this app alone, removed with it (`handoff invoke`).
     pub scratch: Option<ScratchDir>,
 }
@@ -102,13 +104,14 @@ pub fn build_app_with(
             .with_photos(photos.clone()),
         // The local gateway checks the issuer, as API Gateway does in AWS; `invoke`
         // runs AWS-shaped events through this same function.
-        agent: AgentApi::new(service.clone()).with_photos(photos),
+        agent: AgentApi::new(service.clone()).with_photos(photos.clone()),
         agent_tokens: AgentTokens::new(secrets.jwt_secret),
         service,
         delivery: local_delivery.clone(),
         local_delivery,
         config,
         store,
+        photos,
         scratch: None,
     })
 }
@@ -121,18 +124,23 @@ impl App {
         settings: handoff_core::Settings,
     ) -> Result<Self, String> {
         self.config.settings = settings;
-        let service = Arc::new(handoff_core::HandoffService::new(
-            self.store.clone(),
-            clock,
-            self.config.catalog.clone(),
-            self.config.index.clone(),
-            self.config.settings.clone(),
-        ));
+        let service = Arc::new(
+            handoff_core::HandoffService::new(
+                self.store.clone(),
+                clock,
+                self.config.catalog.clone(),
+                self.config.index.clone(),
+                self.config.settings.clone(),
+            )
+            .with_retention_days(self.config.retention_days)
+            .with_catalog_refresh(self.config.catalog_refresh),
+        );
         let origins = self.chat.origins.clone();
-        self.chat =
-            ChatApi::from_config(service.clone(), &self.config).map_err(|e| e.to_string())?;
+        self.chat = ChatApi::from_config(service.clone(), &self.config)
+            .map_err(|e| e.to_string())?
+            .with_photos(Some(self.photos.clone()));
         self.chat.origins = origins;
-        self.agent = AgentApi::new(service.clone());
+        self.agent = AgentApi::new(service.clone()).with_photos(Some(self.photos.clone()));
         self.service = service;
         Ok(self)
     }

@@ -107,7 +107,7 @@ impl HandoffService {
                     now,
                 ));
             }
-            self.store.commit(commit).await?;
+            self.write(commit).await?;
             tracing::info!(sent = !opted_out, "phone code issued");
             Ok(())
         })
@@ -166,7 +166,7 @@ impl HandoffService {
                 record.expires_at,
             )?);
             let (commit, conv, _) = change.into_commit(None);
-            match self.store.commit(commit).await {
+            match self.write(commit).await {
                 Ok(()) => {}
                 Err(StoreError::Duplicate) => return Err(ServiceError::Contended),
                 Err(e) => return Err(e.into()),

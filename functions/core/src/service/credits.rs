@@ -125,7 +125,7 @@ impl HandoffService {
             )?);
             tell_customer(&mut ch, customer.as_ref(), &credit, &self.settings);
             let (commit, _, _) = ch.into_commit(None);
-            self.store.commit(commit).await?;
+            self.write(commit).await?;
             Ok((credit, true))
         })
         .await;
@@ -249,7 +249,7 @@ impl HandoffService {
             ch.outbox.push(outbox::credit_decided(credit.clone(), now));
             tell_customer(&mut ch, customer.as_ref(), &credit, &self.settings);
             let (commit, _, _) = ch.into_commit(None);
-            self.store.commit(commit).await?;
+            self.write(commit).await?;
             Ok(credit)
         })
         .await?;

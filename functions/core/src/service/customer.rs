@@ -38,7 +38,7 @@ impl HandoffService {
             return;
         };
         let (commit, _, _) = change.into_commit(None);
-        if let Err(e) = self.store.commit(commit).await {
+        if let Err(e) = self.write(commit).await {
             tracing::debug!(conversation_id = %conv.id, error = %e, "presence not recorded");
         }
     }

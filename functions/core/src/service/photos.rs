@@ -288,7 +288,7 @@ impl HandoffService {
                 .attachments = refs;
             change.records.extend(writes);
             let (commit, conv, mut messages) = change.into_commit(None);
-            self.store.commit(commit).await?;
+            self.write(commit).await?;
             let message = messages
                 .pop()
                 .ok_or_else(|| ServiceError::Internal("a photo message was not made".into()))?;

@@ -112,7 +112,7 @@ impl HandoffService {
                     .push(claims.write(key.clone(), previous.as_ref(), now)?);
             }
             let (commit, conv, _) = change.into_commit(None);
-            self.store.commit(commit).await?;
+            self.write(commit).await?;
             Ok(conv)
         })
         .await
