@@ -276,9 +276,18 @@ impl Config {
 
     /// The use cases over `store`, with this configuration and the system clock.
     pub fn service(&self, store: Arc<dyn ConversationStore>) -> HandoffService {
+        self.service_on(store, Arc::new(SystemClock))
+    }
+
+    /// [`Self::service`] on another clock (tests and the local server drive time).
+    pub fn service_on(
+        &self,
+        store: Arc<dyn ConversationStore>,
+        clock: Arc<dyn handoff_core::ports::Clock>,
+    ) -> HandoffService {
         HandoffService::new(
             store,
-            Arc::new(SystemClock),
+            clock,
             self.catalog.clone(),
             self.index.clone(),
             self.settings.clone(),

@@ -124,17 +124,7 @@ impl App {
         settings: handoff_core::Settings,
     ) -> Result<Self, String> {
         self.config.settings = settings;
-        let service = Arc::new(
-            handoff_core::HandoffService::new(
-                self.store.clone(),
-                clock,
-                self.config.catalog.clone(),
-                self.config.index.clone(),
-                self.config.settings.clone(),
-            )
-            .with_retention_days(self.config.retention_days)
-            .with_catalog_refresh(self.config.catalog_refresh),
-        );
+        let service = Arc::new(self.config.service_on(self.store.clone(), clock));
         let origins = self.chat.origins.clone();
         self.chat = ChatApi::from_config(service.clone(), &self.config)
             .map_err(|e| e.to_string())?

@@ -102,11 +102,7 @@ impl HandoffService {
     }
 
     pub async fn packet(&self, id: &ConversationId) -> Result<HandoffPacket, ServiceError> {
-        let conv = self
-            .store
-            .conversation(id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let conv = self.existing(id).await?;
         let transcript = self.store.messages(id, 0, TRANSCRIPT_LIMIT).await?;
         let customer = self.store.customer(&conv.customer_id).await?;
         let earlier = self

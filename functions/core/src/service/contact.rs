@@ -46,11 +46,7 @@ impl HandoffService {
         codes: &PhoneCodes,
         source_ip: Option<&str>,
     ) -> Result<(), ServiceError> {
-        let conv = self
-            .store
-            .conversation(id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let conv = self.existing(id).await?;
         open_for_sms(&conv)?;
         let now = self.clock.now();
         if let Some(ip) = source_ip.and_then(limits::ip_subject) {
@@ -146,11 +142,7 @@ impl HandoffService {
                 }
                 return Err(ServiceError::CodeRejected(rejected));
             }
-            let conv = self
-                .store
-                .conversation(id)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
+            let conv = self.existing(id).await?;
             open_for_sms(&conv)?;
             let own = self.store.customer(&conv.customer_id).await?;
             let holder = self.store.customer_by_phone(&verification.phone).await?;

@@ -51,11 +51,7 @@ impl HandoffService {
         let credits_key = &keys::credits_of(id)?;
         let credit = retry_on_conflict(|| async move {
             let now = self.clock.now();
-            let conv = self
-                .store
-                .conversation(id)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
+            let conv = self.existing(id).await?;
             let (credits_record, mut list) =
                 read_record::<ConversationCredits>(self.store.as_ref(), credits_key, now).await?;
             if let Some(c) = list.credits.iter().find(|c| c.request_id == req.request_id) {

@@ -18,11 +18,7 @@ impl HandoffService {
         id: &ConversationId,
         after: u64,
     ) -> Result<(Conversation, Vec<Message>, Option<QueueInfo>), ServiceError> {
-        let conv = self
-            .store
-            .conversation(id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let conv = self.existing(id).await?;
         let messages = self.store.messages(id, after, TRANSCRIPT_LIMIT).await?;
         self.note_web_presence(&conv).await;
         let queue = self.queue_if_waiting(&conv).await?;

@@ -207,11 +207,7 @@ impl HandoffService {
             .idempotency(key)
             .await?
             .ok_or(ServiceError::Contended)?;
-        let conv = self
-            .store
-            .conversation(&record.conversation_id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let conv = self.existing(&record.conversation_id).await?;
         let count = (record.last_seq + 1 - record.first_seq) as usize;
         let stored = self
             .store
@@ -386,11 +382,7 @@ impl HandoffService {
             Origin::Web {
                 conversation: Some(id),
             } => {
-                let conv = self
-                    .store
-                    .conversation(id)
-                    .await?
-                    .ok_or(ServiceError::NotFound)?;
+                let conv = self.existing(id).await?;
                 if conv.status == Status::Resolved {
                     // A resolved conversation stays closed; the customer's next message starts
                     // a new one that the packet links back to.

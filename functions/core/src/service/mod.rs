@@ -181,6 +181,14 @@ impl HandoffService {
         Ok(())
     }
 
+    /// The stored conversation, or `NotFound`: what every use case on one starts with.
+    pub(crate) async fn existing(&self, id: &ConversationId) -> Result<Conversation, ServiceError> {
+        self.store
+            .conversation(id)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -264,11 +272,7 @@ impl HandoffService {
     {
         let decide = &decide;
         retry_on_conflict(|| async move {
-            let conv = self
-                .store
-                .conversation(id)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
+            let conv = self.existing(id).await?;
             let customer = match needs_customer {
                 true => self.store.customer(&conv.customer_id).await?,
                 false => None,

@@ -110,11 +110,7 @@ impl HandoffService {
         if size > MAX_ATTACHMENT_BYTES {
             return Err(AttachmentRejected::TooLarge(None).into());
         }
-        let conv = self
-            .store
-            .conversation(conversation)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let conv = self.existing(conversation).await?;
         if conv.status == Status::Resolved {
             return Err(AttachmentRejected::ConversationClosed.into());
         }
@@ -251,11 +247,7 @@ impl HandoffService {
             .map(|c| c.as_str().to_string())
             .unwrap_or_default();
         let (conv, message) = retry_on_conflict(|| async {
-            let conv = self
-                .store
-                .conversation(conversation)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
+            let conv = self.existing(conversation).await?;
             if conv.status == Status::Resolved {
                 return Err(AttachmentRejected::ConversationClosed.into());
             }

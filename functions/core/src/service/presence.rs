@@ -89,11 +89,7 @@ impl HandoffService {
         let key = RecentClaims::key(&self.settings.queue_name).map_err(key_error)?;
         let key = &key;
         retry_on_conflict(|| async move {
-            let conv = self
-                .store
-                .conversation(id)
-                .await?
-                .ok_or(ServiceError::NotFound)?;
+            let conv = self.existing(id).await?;
             let now = self.clock.now();
             let mut change = Change::of(conv.clone(), now);
             let started = conv
