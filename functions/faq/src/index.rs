@@ -679,7 +679,7 @@ impl FaqIndex {
         };
         let qv = sem.embed(text);
         let (mut knn, mut cent, arg) = sem.similarities(&qv);
-        if let Some(d) = detail.as_deref_mut() {
+        if let Some(d) = detail {
             d.enc_nearest = arg;
             d.enc_sim = knn.clone();
         }
