@@ -22,6 +22,8 @@ pub mod error;
 pub mod escalation;
 pub mod hours;
 pub mod ids;
+pub mod incident;
+pub mod incident_match;
 pub mod insights;
 pub mod limits;
 pub mod memory;
