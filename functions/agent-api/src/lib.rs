@@ -22,6 +22,7 @@ use handoff_http::{
 };
 
 mod faqs;
+mod incidents;
 mod insights;
 mod tools;
 pub use insights::INSIGHTS_HTML;
@@ -231,6 +232,9 @@ impl AgentApi {
             "insights" => respond(200, insights::report(svc, &agent, &req).await),
             "setPresence" => respond(200, presence::set(svc, &agent, &req).await),
             op if faqs::OPERATIONS.contains(&op) => faqs::handle(svc, &agent, op, id, &req).await,
+            op if incidents::OPERATIONS.contains(&op) => {
+                incidents::handle(svc, &agent, op, id, &req).await
+            }
             _ => ApiError::not_found().into_response(),
         }
     }

@@ -214,6 +214,9 @@ pub struct Conversation {
     /// What the business learns from it: the survey and what was counted.
     #[serde(default)]
     pub insight: crate::insights::ConversationInsight,
+    /// The known-problem notices this conversation was told (ids), each told once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incidents_told: Vec<crate::incident::IncidentId>,
 }
 
 impl Conversation {
@@ -245,6 +248,7 @@ impl Conversation {
             web_seen_at: None,
             topic: None,
             insight: Default::default(),
+            incidents_told: Vec::new(),
         }
     }
 

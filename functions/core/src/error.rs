@@ -113,6 +113,8 @@ pub enum ServiceError {
     /// A rating the survey does not take (already rated, or no survey was asked).
     #[error("{0}")]
     Rating(crate::insights::RatingRefused),
+    #[error("no active or ended incident with id {0:?}")]
+    IncidentNotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -57,6 +57,8 @@ pub struct HandoffPacket {
     pub credits: Vec<crate::credit::Credit>,
     /// Agents' private notes; never shown to the customer.
     pub notes: Vec<crate::credit::Note>,
+    /// Active known-problem notices this conversation was told.
+    pub incidents: Vec<crate::incident::Incident>,
 }
 
 pub fn reason_text(reason: HandoffReason, lang: Lang) -> &'static str {

@@ -131,6 +131,9 @@ impl From<ServiceError> for ApiError {
                 ..ApiError::new(r.status(), r.code(), r.to_string())
             },
             ServiceError::FaqNotFound(_) => ApiError::new(404, "faq_not_found", e.to_string()),
+            ServiceError::IncidentNotFound(_) => {
+                ApiError::new(404, "incident_not_found", e.to_string())
+            }
             ServiceError::FaqExists(_) => ApiError::new(409, "faq_exists", e.to_string()),
             ServiceError::CatalogStale { .. } => {
                 ApiError::new(409, "catalog_changed", e.to_string())

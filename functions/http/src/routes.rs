@@ -169,6 +169,9 @@ pub const ROUTES: &[Route] = &[
     r("replaceFaq", "PUT", "/v1/agent/faqs/{id}", Agent),
     r("deleteFaq", "DELETE", "/v1/agent/faqs/{id}", Agent),
     r("faqEditor", "GET", "/console/faqs", Agent),
+    r("listIncidents", "GET", "/v1/agent/incidents", Agent),
+    r("createIncident", "POST", "/v1/agent/incidents", Agent),
+    r("endIncident", "DELETE", "/v1/agent/incidents/{id}", Agent),
 ];
 
 /// The outcome of routing a request.

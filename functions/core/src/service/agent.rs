@@ -118,6 +118,7 @@ impl HandoffService {
         );
         packet.credits = self.conversation_credits(id).await?;
         packet.notes = self.conversation_notes(id).await?;
+        packet.incidents = self.incidents_of(&conv).await;
         Ok(packet)
     }
 
@@ -241,6 +242,7 @@ fn build_packet(
         queued_at: conv.handoff.as_ref().map(|h| h.requested_at),
         credits: Vec::new(),
         notes: Vec::new(),
+        incidents: Vec::new(),
     }
 }
 

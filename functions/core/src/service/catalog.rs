@@ -139,6 +139,7 @@ impl HandoffService {
     /// Checks the stored catalog's version every `every` (0: at every message).
     pub fn with_catalog_refresh(mut self, every: SignedDuration) -> Self {
         self.faqs.refresh = every;
+        self.incidents.set_refresh(every);
         self
     }
 

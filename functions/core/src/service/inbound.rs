@@ -250,6 +250,7 @@ impl HandoffService {
         let now = self.clock.now();
         let text = inbound.text.as_str();
         let live = self.live_catalog().await;
+        let incidents = self.live_incidents().await;
         let catalog_language = super::catalog_language(&live.catalog);
         // A new conversation starts in the language the message is written in.
         // A new conversation's language is set from this message by `take_message`.
@@ -271,7 +272,14 @@ impl HandoffService {
         let mut handed_off = false;
         match sms_keyword {
             Some(k) => decide_keyword(&mut change, customer.as_ref(), k, &self.settings)?,
-            None => match self.triage_noted(&mut change, text, &live.index).await? {
+            None => match {
+                let decision = self.triage_noted(&mut change, text, &live.index).await?;
+                // A known problem the message is about is told first, before the
+                // answer or the handoff notice (triage saw the message alone).
+                let first = catalog_language.code();
+                super::incidents::tell_incident(&mut change, text, &incidents, first);
+                decision
+            } {
                 Triage::Handoff { reason } => {
                     // Only a handoff reads the transcript and the queue.
                     let mut transcript = match change.expected {

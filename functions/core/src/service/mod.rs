@@ -15,6 +15,7 @@ mod contact;
 mod credits;
 mod customer;
 mod inbound;
+mod incidents;
 mod insights;
 mod photos;
 mod presence;
@@ -41,6 +42,7 @@ pub use agent::{AgentQueue, QueueItem, QUEUE_PAGE_MAX};
 pub use catalog::{CatalogExport, LiveCatalog, CATALOG_REFRESH};
 pub use console::CannedAnswer;
 pub use inbound::{Inbound, Origin, Received, ReplyVia, Sender};
+pub use incidents::LiveIncidents;
 pub use insights::DateRange;
 pub use photos::Photos;
 pub use presence::PresenceView;
@@ -126,6 +128,8 @@ pub struct HandoffService {
     clock: Arc<dyn Clock>,
     /// The catalog and index in effect (see `catalog.rs`).
     faqs: catalog::CatalogCache,
+    /// The active incidents and their matcher (see `incidents.rs`).
+    incidents: incidents::IncidentCache,
     settings: Settings,
     /// Where each commit's counts go as CloudWatch metrics, and the service named on them.
     metrics: Option<(Arc<dyn MetricsSink>, String)>,
@@ -145,6 +149,7 @@ impl HandoffService {
             store,
             clock,
             faqs: catalog::CatalogCache::new(catalog, index),
+            incidents: incidents::IncidentCache::new(),
             settings,
             metrics: None,
             retention_days: 0,
