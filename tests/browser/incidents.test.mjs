@@ -1,0 +1,134 @@
+// Browser test of known-problem notices (issue 13 §3): a supervisor posts an incident;
+// an agent's console on a phone shows it in the banner; a customer whose message
+// matches it sees its text first in the widget, and when they ask for a person the
+// agent sees it in that conversation's packet. The incident is about something no
+// other browser test writes about (they run in parallel on the same server), and is
+// ended at the end.
+//   HANDOFF_URL, AGENT_TOKEN_A and AGENT_TOKEN_SUP as for credits.test.mjs.
+// Run: node --test tests/browser/
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
+const TOKEN_A = process.env.AGENT_TOKEN_A || '';
+const TOKEN_SUP = process.env.AGENT_TOKEN_SUP || '';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const T = { timeout: 90_000 };
+const PHONE = { width: 390, height: 844 };
+const SUFFIX = Math.random().toString(36).slice(2, 8);
+const KO = `로스팅 기계 수리로 이번 주 원두 발송이 하루씩 늦어지고 있어요. 죄송합니다 (${SUFFIX}).`;
+const EN = `Our roaster is being repaired: beans ship one day late this week. Sorry (${SUFFIX}).`;
+
+let browser;
+let incidentId = null;
+const contexts = [];
+const problems = [];
+
+before(async () => {
+  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_SUP'].filter((k) => !process.env[k]);
+  if (missing.length) throw new Error(`${missing.join(', ')} not set (see the header of this file)`);
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+});
+
+after(async () => {
+  if (incidentId) await api(TOKEN_SUP, 'DELETE', `/v1/agent/incidents/${incidentId}`).catch(() => {});
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+});
+
+async function api(token, method, path, body) {
+  const res = await fetch(BASE + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function open(label) {
+  const ctx = await browser.newContext({
+    locale: 'ko-KR', timezoneId: 'Asia/Seoul', viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+  });
+  contexts.push(ctx);
+  ctx.setDefaultTimeout(15_000);
+  const page = await ctx.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`[${label}] ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`[${label}] uncaught: ${e.message}`));
+  return page;
+}
+
+async function signIn(page, token, hash = '') {
+  await page.goto(BASE + '/console' + hash);
+  await page.getByTestId('console-token').fill(token);
+  await page.getByTestId('console-signin').click();
+}
+
+async function assertFits(page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the console does not scroll sideways (overflow ${overflow}px)`);
+}
+
+/** A customer writes `text` in the widget: the page and the response body. */
+async function ask(text) {
+  const page = await open('customer');
+  await page.goto(BASE + '/');
+  await page.getByTestId('hf-launcher').click();
+  const input = page.getByTestId('hf-input');
+  await input.fill(text);
+  const isChatPost = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/chat/messages';
+  const [res] = await Promise.all([page.waitForResponse(isChatPost), input.press('Enter')]);
+  const body = await res.json();
+  assert.equal(res.status(), 200, JSON.stringify(body));
+  return { page, body };
+}
+
+test('a posted incident shows in the console and the widget tells it first', T, async () => {
+  const until = new Date(Date.now() + 2 * 3600_000).toISOString();
+  const posted = await api(TOKEN_SUP, 'POST', '/v1/agent/incidents', {
+    text: { ko: KO, en: EN },
+    examples: ['로스팅 기계 고장났어요?', '원두 로스팅이 멈췄나요?', 'is your coffee roaster broken'],
+    until,
+  });
+  assert.equal(posted.status, 201, JSON.stringify(posted.body));
+  incidentId = posted.body.incident.id;
+  // An agent cannot post one.
+  const refused = await api(TOKEN_A, 'POST', '/v1/agent/incidents', { text: { ko: KO }, examples: ['x'], until });
+  assert.equal(refused.status, 403, JSON.stringify(refused.body));
+
+  // The agent's console on a phone: the banner.
+  const agent = await open('agent');
+  await signIn(agent, TOKEN_A);
+  const banner = agent.getByTestId('console-incidents');
+  await banner.filter({ hasText: SUFFIX }).waitFor();
+  assert.ok((await banner.innerText()).includes(KO));
+  await assertFits(agent);
+  await agent.screenshot({ path: `${SHOTS}incident-console-phone.png` });
+
+  // A customer asks about it: the notice is the first reply, shown in the widget.
+  const { page: widget, body } = await ask('로스팅 기계 고장났어요? 상담원 연결해 주세요');
+  assert.equal(body.replies[0].text, KO, JSON.stringify(body));
+  assert.equal(body.status, 'queued', 'the way to a person stays');
+  await widget.locator('[data-testid="hf-msg"]').filter({ hasText: SUFFIX }).waitFor();
+  await widget.screenshot({ path: `${SHOTS}incident-widget.png` });
+
+  // The agent opens that conversation: the packet names the incident.
+  await agent.goto(BASE + `/console#c/${body.conversation_id}`);
+  await agent.getByTestId('packet-incidents').filter({ hasText: SUFFIX }).waitFor();
+  await assertFits(agent);
+
+  // Ended: the banner goes at the next refresh.
+  const ended = await api(TOKEN_SUP, 'DELETE', `/v1/agent/incidents/${incidentId}`);
+  assert.equal(ended.status, 200, JSON.stringify(ended.body));
+  await agent.waitForFunction((s) => !document.getElementById('incidents').innerText.includes(s), SUFFIX);
+  incidentId = null;
+});
+
+test('the incidents test logged no errors', () => {
+  assert.deepEqual(problems, []);
+});
