@@ -24,6 +24,9 @@ pub const MEANING_MIN: f32 = 0.76;
 /// The words' share in the meaning score.
 const WORDS_SHARE: f32 = 0.5;
 
+/// (incident index, unit embedding) of each example.
+type Vectors = Vec<(usize, Vec<f32>)>;
+
 /// How a message matched an incident.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentMatch {
@@ -38,7 +41,7 @@ pub struct IncidentMatcher {
     ids: Vec<String>,
     words: Option<FaqIndex>,
     /// (incident index, embedding) per example, with the encoder that made them.
-    meaning: Option<(Arc<Encoder>, Vec<(usize, Vec<f32>)>)>,
+    meaning: Option<(Arc<Encoder>, Vectors)>,
 }
 
 impl std::fmt::Debug for IncidentMatcher {

@@ -34,6 +34,7 @@ use super::{retry_on_conflict, HandoffService, TRANSCRIPT_LIMIT};
 
 mod decide;
 mod learn;
+mod told;
 use decide::*;
 
 /// Where a customer's message came from.
@@ -272,14 +273,16 @@ impl HandoffService {
         let mut handed_off = false;
         match sms_keyword {
             Some(k) => decide_keyword(&mut change, customer.as_ref(), k, &self.settings)?,
-            None => match {
-                let decision = self.triage_noted(&mut change, text, &live.index).await?;
-                // A known problem the message is about is told first, before the
-                // answer or the handoff notice (triage saw the message alone).
-                let first = catalog_language.code();
-                super::incidents::tell_incident(&mut change, text, &incidents, first);
-                decision
-            } {
+            None => match self
+                .triage_and_tell(
+                    &mut change,
+                    text,
+                    &live.index,
+                    &incidents,
+                    catalog_language.code(),
+                )
+                .await?
+            {
                 Triage::Handoff { reason } => {
                     // Only a handoff reads the transcript and the queue.
                     let mut transcript = match change.expected {
