@@ -405,6 +405,8 @@ async fn request_budget() {
     let service = common::service(store.clone(), Arc::new(SystemClock));
     // The instance's catalog check (one GetItem at most once a minute; tests/catalog.rs).
     service.live_catalog().await;
+    // And its incidents check, the same way (tests/incidents.rs).
+    service.live_incidents().await;
 
     store.reset_request_counts();
     let first = service
