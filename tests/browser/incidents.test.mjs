@@ -122,11 +122,20 @@ test('a posted incident shows in the console and the widget tells it first', T, 
   await agent.getByTestId('packet-incidents').filter({ hasText: SUFFIX }).waitFor();
   await assertFits(agent);
 
-  // Ended: the banner goes at the next refresh.
-  const ended = await api(TOKEN_SUP, 'DELETE', `/v1/agent/incidents/${incidentId}`);
-  assert.equal(ended.status, 200, JSON.stringify(ended.body));
-  await agent.waitForFunction((s) => !document.getElementById('incidents').innerText.includes(s), SUFFIX);
+  // Agents have no end button; a supervisor ends it on their phone.
+  assert.equal(await agent.getByTestId('incident-end').count(), 0, 'no end button for agents');
+  const sup = await open('supervisor');
+  await signIn(sup, TOKEN_SUP);
+  const item = sup.locator(`[data-testid="console-incidents"] li[data-incident="${incidentId}"]`);
+  await item.waitFor();
+  sup.once('dialog', (d) => d.accept());
+  await item.getByTestId('incident-end').click();
+  await item.waitFor({ state: 'detached' });
+  const list = await api(TOKEN_A, 'GET', '/v1/agent/incidents');
+  assert.ok(!list.body.incidents.some((i) => i.id === incidentId), JSON.stringify(list.body));
   incidentId = null;
+  // The agent's banner goes at its next refresh.
+  await agent.waitForFunction((s) => !document.getElementById('incidents').innerText.includes(s), SUFFIX);
 });
 
 test('the incidents test logged no errors', () => {
