@@ -23,6 +23,7 @@ use handoff_http::{
 
 mod faqs;
 mod insights;
+mod notices;
 mod tools;
 pub use insights::INSIGHTS_HTML;
 mod presence;
@@ -231,6 +232,7 @@ impl AgentApi {
             "insights" => respond(200, insights::report(svc, &agent, &req).await),
             "setPresence" => respond(200, presence::set(svc, &agent, &req).await),
             op if faqs::OPERATIONS.contains(&op) => faqs::handle(svc, &agent, op, id, &req).await,
+            op if notices::OPERATIONS.contains(&op) => notices::handle(svc, &agent, &req).await,
             _ => ApiError::not_found().into_response(),
         }
     }

@@ -169,6 +169,7 @@ pub const ROUTES: &[Route] = &[
     r("replaceFaq", "PUT", "/v1/agent/faqs/{id}", Agent),
     r("deleteFaq", "DELETE", "/v1/agent/faqs/{id}", Agent),
     r("faqEditor", "GET", "/console/faqs", Agent),
+    r("sendNotice", "POST", "/v1/agent/notices", Agent),
 ];
 
 /// The outcome of routing a request.
