@@ -244,7 +244,7 @@ impl NoticeFanout {
         let mark = sent_key(&notice.notice_id, index)?;
         let mark = &mark;
         retry_on_conflict(|| async move {
-            if self.store.record(&mark).await?.is_some() {
+            if self.store.record(mark).await?.is_some() {
                 return Ok(());
             }
             let now = self.clock.now();
