@@ -58,6 +58,8 @@ const EXPECTED: &[(&str, u16)] = &[
     ("agent-api/faq-replace.json", 200),
     ("agent-api/faq-delete-by-agent.json", 403),
     ("agent-api/faq-delete-unknown.json", 404),
+    ("agent-api/notice.json", 202),
+    ("agent-api/notice-by-agent.json", 403),
     ("agent-api/faq-import-invalid.json", 400),
     ("agent-api/faq-editor.json", 200),
     ("chat-api/twilio-webhook.json", 200),

@@ -24,6 +24,7 @@ use handoff_http::{
 mod faqs;
 mod incidents;
 mod insights;
+mod notices;
 mod tools;
 pub use insights::INSIGHTS_HTML;
 mod presence;
@@ -235,6 +236,7 @@ impl AgentApi {
             op if incidents::OPERATIONS.contains(&op) => {
                 incidents::handle(svc, &agent, op, id, &req).await
             }
+            op if notices::OPERATIONS.contains(&op) => notices::handle(svc, &agent, &req).await,
             _ => ApiError::not_found().into_response(),
         }
     }

@@ -29,6 +29,7 @@ use handoff_core::insights::emf::{self, MetricsSink};
 use handoff_core::model::{Outbound, OutboxItem};
 use handoff_core::outbox::{Dispatched, OutboxDispatcher};
 use handoff_core::ports::{Delivery, SystemClock};
+use handoff_core::service::{NoticeFanout, NoticePolicy};
 use handoff_core::DeliveryError;
 use handoff_dynamodb::stream::{outbox_insert, StreamError};
 use handoff_dynamodb::DynamoStore;
@@ -90,6 +91,9 @@ pub struct Config {
     /// `HANDOFF_SMS_MAX_SEGMENTS` (default 3): the customer's update by text fits in it.
     pub sms_max_segments: usize,
     pub public_base_url: Option<String>,
+    /// Notices wait out these hours: `HANDOFF_QUIET_HOURS` (default `21:00-08:00`) in
+    /// `HANDOFF_TIMEZONE`.
+    pub quiet_hours: handoff_core::notices::QuietHours,
 }
 
 impl Config {
@@ -147,6 +151,10 @@ impl Config {
             sms_max_segments: parse_num(vars, "HANDOFF_SMS_MAX_SEGMENTS", 3)?,
             public_base_url: optional(vars, "PUBLIC_BASE_URL")
                 .map(|u| u.trim_end_matches('/').to_string()),
+            quiet_hours: handoff_http::config::quiet_hours(
+                vars,
+                &optional(vars, "HANDOFF_TIMEZONE").unwrap_or_else(|| "UTC".into()),
+            )?,
             twilio: TwilioAccount::from_vars(var).map_err(|e| match e {
                 handoff_twilio::ConfigError::Missing(name)
                     if Function::AlertDispatcher.secrets().contains(&name) =>
@@ -300,12 +308,20 @@ impl Dispatcher {
                 answers_url: config.public_base_url.clone(),
             },
         );
+        // Notices' recipients are worked through here, a batch per outbox item.
+        let notices = Arc::new(NoticeFanout::new(
+            store.clone(),
+            Arc::new(SystemClock),
+            NoticePolicy {
+                quiet_hours: config.quiet_hours.clone(),
+                sms_max_segments: config.sms_max_segments,
+                answers_url: config.public_base_url.clone(),
+            },
+        ));
         Ok(Self::new(
-            OutboxDispatcher::new(store.clone(), Arc::new(SystemClock)).with_alert_coalescing(
-                store,
-                &config.alert_queue,
-                config.alert_coalesce,
-            ),
+            OutboxDispatcher::new(store.clone(), Arc::new(SystemClock))
+                .with_alert_coalescing(store, &config.alert_queue, config.alert_coalesce)
+                .with_notices(notices),
             delivery,
         )
         .with_escalator(escalator))

@@ -29,6 +29,7 @@ pub mod limits;
 pub mod memory;
 pub mod memory_attachments;
 pub mod model;
+pub mod notices;
 pub mod outbox;
 pub mod packet;
 pub mod ports;

@@ -280,6 +280,12 @@ pub enum Outbound {
     Escalation(crate::escalation::Escalation),
     /// To agents at opening: who waited while the team was away.
     Digest(crate::escalation::Digest),
+    /// Not a send: the next recipients of a notice, worked through by the dispatcher.
+    NoticeFanout {
+        notice_id: String,
+        record: crate::records::RecordKey,
+        start: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

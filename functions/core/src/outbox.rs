@@ -111,6 +111,25 @@ pub fn credit_decided(credit: crate::credit::Credit, now: Timestamp) -> OutboxIt
     }
 }
 
+/// The fan-out step of notice `notice_id` starting at recipient `start`: one per
+/// step, so a retried step is the same item.
+pub fn fanout_item(
+    notice_id: &str,
+    record: &crate::records::RecordKey,
+    start: usize,
+    now: Timestamp,
+) -> OutboxItem {
+    OutboxItem {
+        id: format!("notice:{notice_id}:{start}"),
+        created_at: now,
+        item: Outbound::NoticeFanout {
+            notice_id: notice_id.to_string(),
+            record: record.clone(),
+            start,
+        },
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dispatched {
     Delivered,
@@ -127,6 +146,8 @@ pub struct OutboxDispatcher {
     clock: Arc<dyn Clock>,
     /// One agent alert per queue per window, when set.
     coalescing: Option<alerts::Coalescing>,
+    /// Works through notices' recipients, when set.
+    notices: Option<Arc<crate::service::NoticeFanout>>,
 }
 
 impl OutboxDispatcher {
@@ -135,7 +156,14 @@ impl OutboxDispatcher {
             store,
             clock,
             coalescing: None,
+            notices: None,
         }
+    }
+
+    /// Notice fan-out steps are worked through by `fanout` (without it they wait).
+    pub fn with_notices(mut self, fanout: Arc<crate::service::NoticeFanout>) -> Self {
+        self.notices = Some(fanout);
+        self
     }
 
     /// Agent alerts of `queue` at most one per `window` (zero: every alert), the gate
@@ -163,6 +191,12 @@ impl OutboxDispatcher {
         delivery: &dyn Delivery,
         item: &OutboxItem,
     ) -> Result<Dispatched, ServiceError> {
+        if let Outbound::NoticeFanout { .. } = &item.item {
+            return match &self.notices {
+                Some(fanout) => crate::service::notice_step(fanout, item).await,
+                None => Ok(Dispatched::Skipped),
+            };
+        }
         let now = self.clock.now();
         let until = now
             .checked_add(SignedDuration::from_secs(OUTBOX_LEASE_SECS))

@@ -304,6 +304,9 @@ impl Delivery for SnsDelivery {
             Outbound::CreditDecided(c) => self.credit_decided(c).await,
             Outbound::Escalation(e) => self.escalation(e).await,
             Outbound::Digest(d) => self.digest(d).await,
+            Outbound::NoticeFanout { .. } => Err(DeliveryError::Permanent(
+                "a notice step is worked through by the dispatcher, not sent".into(),
+            )),
         }
     }
 }

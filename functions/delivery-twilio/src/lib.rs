@@ -303,7 +303,8 @@ impl Delivery for TwilioDelivery {
             | Outbound::CreditApproval(_)
             | Outbound::CreditDecided(_)
             | Outbound::Escalation(_)
-            | Outbound::Digest(_) => Err(DeliveryError::Permanent(
+            | Outbound::Digest(_)
+            | Outbound::NoticeFanout { .. } => Err(DeliveryError::Permanent(
                 "alerts and events are not sent through Twilio; compose with RoutedDelivery".into(),
             )),
         }
@@ -332,7 +333,8 @@ impl Delivery for RoutedDelivery {
             | Outbound::CreditApproval(_)
             | Outbound::CreditDecided(_)
             | Outbound::Escalation(_)
-            | Outbound::Digest(_) => self.alerts.deliver(item).await,
+            | Outbound::Digest(_)
+            | Outbound::NoticeFanout { .. } => self.alerts.deliver(item).await,
             Outbound::CustomerSms { .. } => self.sms.deliver(item).await,
         }
     }

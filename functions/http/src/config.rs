@@ -182,6 +182,9 @@ pub struct Config {
     /// How often an instance checks the stored catalog's version
     /// (`HANDOFF_CATALOG_REFRESH`, e.g. `60s`; default one minute).
     pub catalog_refresh: SignedDuration,
+    /// No notice is texted in these hours (`HANDOFF_QUIET_HOURS`, default `21:00-08:00`
+    /// in `HANDOFF_TIMEZONE`).
+    pub quiet_hours: handoff_core::notices::QuietHours,
 }
 
 /// A source of variables: the process environment, or a map in tests.
@@ -294,6 +297,7 @@ impl Config {
         )
         .with_retention_days(self.retention_days)
         .with_catalog_refresh(self.catalog_refresh)
+        .with_quiet_hours(self.quiet_hours.clone())
     }
 
     /// What `function` needs, from `HANDOFF_*` variables and the `secrets` its `main`
@@ -419,8 +423,26 @@ impl Config {
                 })?,
                 None => handoff_core::service::CATALOG_REFRESH,
             },
+            quiet_hours: quiet_hours(vars, &tz)?,
         })
     }
+}
+
+/// `HANDOFF_QUIET_HOURS` (`HH:MM-HH:MM` or `off`; default `21:00-08:00`) in `timezone`.
+pub fn quiet_hours(
+    vars: &dyn Vars,
+    timezone: &str,
+) -> Result<handoff_core::notices::QuietHours, ConfigError> {
+    let spec = optional(vars, "HANDOFF_QUIET_HOURS")
+        .unwrap_or_else(|| handoff_core::notices::DEFAULT_QUIET_HOURS.into());
+    handoff_core::notices::QuietHours::parse(&spec, timezone).map_err(|e| ConfigError::Invalid {
+        name: if e.field == "timezone" {
+            "HANDOFF_TIMEZONE"
+        } else {
+            "HANDOFF_QUIET_HOURS"
+        },
+        why: e.message,
+    })
 }
 
 /// `HANDOFF_AGENT_CREDIT_LIMIT`, `HANDOFF_AGENT_CREDIT_DAILY_LIMIT` (minor units)
@@ -524,6 +546,10 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("HANDOFF_TIMEZONE"), "{err}");
+        let err = Config::from_vars(&vars(&[base[0], ("HANDOFF_QUIET_HOURS", "late")]))
+            .err()
+            .expect("a bad HANDOFF_QUIET_HOURS stops the cold start");
+        assert!(err.to_string().contains("HANDOFF_QUIET_HOURS"), "{err}");
         for bad in ["soon", "0s", "5", "-5m", "2d", "25h"] {
             let err = Config::from_vars(&vars(&[base[0], ("HANDOFF_ESCALATE_AFTER", bad)]))
                 .err()

@@ -172,6 +172,7 @@ pub const ROUTES: &[Route] = &[
     r("listIncidents", "GET", "/v1/agent/incidents", Agent),
     r("createIncident", "POST", "/v1/agent/incidents", Agent),
     r("endIncident", "DELETE", "/v1/agent/incidents/{id}", Agent),
+    r("sendNotice", "POST", "/v1/agent/notices", Agent),
 ];
 
 /// The outcome of routing a request.

@@ -56,6 +56,11 @@ impl FileDelivery {
 #[async_trait]
 impl Delivery for FileDelivery {
     async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
+        if let Outbound::NoticeFanout { .. } = &item.item {
+            return Err(DeliveryError::Permanent(
+                "a notice step is worked through by the dispatcher, not sent".into(),
+            ));
+        }
         let item = &self.linked(item);
         let line =
             serde_json::to_string(item).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
@@ -92,6 +97,7 @@ impl Delivery for FileDelivery {
             Outbound::Digest(d) => {
                 tracing::info!(waiting = d.waiting, "opening digest (local)")
             }
+            Outbound::NoticeFanout { .. } => {}
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ mod customer;
 mod inbound;
 mod incidents;
 mod insights;
+mod notices;
 mod photos;
 mod presence;
 mod queue;
@@ -44,6 +45,8 @@ pub use console::CannedAnswer;
 pub use inbound::{Inbound, Origin, Received, ReplyVia, Sender};
 pub use incidents::LiveIncidents;
 pub use insights::DateRange;
+pub(crate) use notices::run_step as notice_step;
+pub use notices::{NoticeFanout, NoticePolicy};
 pub use photos::Photos;
 pub use presence::PresenceView;
 pub use queue::QueueInfo;
@@ -135,6 +138,8 @@ pub struct HandoffService {
     metrics: Option<(Arc<dyn MetricsSink>, String)>,
     /// Days the unanswered texts are kept (0: as long as everything else).
     retention_days: u32,
+    /// No notice is texted in these hours (`HANDOFF_QUIET_HOURS`).
+    quiet_hours: crate::notices::QuietHours,
 }
 
 impl HandoffService {
@@ -150,10 +155,30 @@ impl HandoffService {
             clock,
             faqs: catalog::CatalogCache::new(catalog, index),
             incidents: incidents::IncidentCache::new(),
+            quiet_hours: crate::notices::QuietHours::default_in(settings.hours.timezone()),
             settings,
             metrics: None,
             retention_days: 0,
         }
+    }
+
+    /// Notices are not texted in `quiet` (default: 21:00-08:00 in the business's zone).
+    pub fn with_quiet_hours(mut self, quiet: crate::notices::QuietHours) -> Self {
+        self.quiet_hours = quiet;
+        self
+    }
+
+    /// The notice fan-out over this service's store, clock and settings.
+    pub fn notice_fanout(&self) -> Arc<NoticeFanout> {
+        Arc::new(NoticeFanout::new(
+            self.store.clone(),
+            self.clock.clone(),
+            NoticePolicy {
+                quiet_hours: self.quiet_hours.clone(),
+                sms_max_segments: self.settings.sms_max_segments,
+                answers_url: self.settings.answers_url.clone(),
+            },
+        ))
     }
 
     /// Emits each commit's counts as EMF lines to `sink`, naming `service`.
@@ -218,11 +243,13 @@ impl HandoffService {
 
     /// The outbox use cases over this service's store and clock.
     pub fn outbox(&self) -> OutboxDispatcher {
-        OutboxDispatcher::new(self.store.clone(), self.clock.clone()).with_alert_coalescing(
-            self.store.clone(),
-            &self.settings.queue_name,
-            self.settings.alert_coalesce,
-        )
+        OutboxDispatcher::new(self.store.clone(), self.clock.clone())
+            .with_alert_coalescing(
+                self.store.clone(),
+                &self.settings.queue_name,
+                self.settings.alert_coalesce,
+            )
+            .with_notices(self.notice_fanout())
     }
 
     /// The escalation sweep over this service's store and clock.
