@@ -19,6 +19,7 @@ mod insights;
 mod photos;
 mod presence;
 mod queue;
+mod suggestions;
 mod survey;
 
 use std::future::Future;
@@ -45,6 +46,7 @@ pub use insights::DateRange;
 pub use photos::Photos;
 pub use presence::PresenceView;
 pub use queue::QueueInfo;
+pub use suggestions::{Decided, SuggestionView};
 
 pub(crate) use change::Change;
 
