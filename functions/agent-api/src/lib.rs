@@ -26,6 +26,7 @@ mod insights;
 mod tools;
 pub use insights::INSIGHTS_HTML;
 mod presence;
+mod suggestions;
 
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
 /// The console's FAQ editor page.
@@ -113,6 +114,13 @@ impl AgentApi {
         }
         if route.operation == "insightsPage" {
             return insights::page();
+        }
+        if route.operation == "suggestionsPage" {
+            return html_response(
+                suggestions::SUGGESTIONS_HTML,
+                suggestions::page_csp(),
+                Framing::Deny,
+            );
         }
         if route.operation == "faqEditor" {
             return html_response(FAQS_HTML, faqs::page_csp(), Framing::Deny);
@@ -231,6 +239,9 @@ impl AgentApi {
             "insights" => respond(200, insights::report(svc, &agent, &req).await),
             "setPresence" => respond(200, presence::set(svc, &agent, &req).await),
             op if faqs::OPERATIONS.contains(&op) => faqs::handle(svc, &agent, op, id, &req).await,
+            op if suggestions::OPERATIONS.contains(&op) => {
+                suggestions::handle(svc, &agent, op, &params, &req).await
+            }
             _ => ApiError::not_found().into_response(),
         }
     }

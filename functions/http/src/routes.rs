@@ -169,6 +169,26 @@ pub const ROUTES: &[Route] = &[
     r("replaceFaq", "PUT", "/v1/agent/faqs/{id}", Agent),
     r("deleteFaq", "DELETE", "/v1/agent/faqs/{id}", Agent),
     r("faqEditor", "GET", "/console/faqs", Agent),
+    r("listSuggestions", "GET", "/v1/agent/suggestions", Agent),
+    r(
+        "acceptSuggestion",
+        "POST",
+        "/v1/agent/suggestions/{id}/accept",
+        Agent,
+    ),
+    r(
+        "rejectSuggestion",
+        "POST",
+        "/v1/agent/suggestions/{id}/reject",
+        Agent,
+    ),
+    r(
+        "tagMessage",
+        "POST",
+        "/v1/agent/conversations/{id}/messages/{seq}/faq",
+        Agent,
+    ),
+    r("suggestionsPage", "GET", "/console/suggestions", Agent),
 ];
 
 /// The outcome of routing a request.
