@@ -37,8 +37,8 @@ impl FromStr for Half {
 /// even ones test), each ending in a newline.
 pub fn half(jsonl: &str, half: Half) -> String {
     let keep = |n: usize| match half {
-        Half::Learn => n % 2 == 1,
-        Half::Test => n % 2 == 0,
+        Half::Learn => !n.is_multiple_of(2),
+        Half::Test => n.is_multiple_of(2),
     };
     jsonl
         .lines()
