@@ -88,7 +88,10 @@ pub struct Suggestion {
     pub suggested_by: AgentId,
     pub at: Timestamp,
     pub expires_at: Timestamp,
-    pub status: Status,
+    /// `status` in JSON; named apart from conversations' status, which only the
+    /// state machine assigns.
+    #[serde(rename = "status")]
+    pub state: Status,
     pub decided_by: Option<AgentId>,
     pub decided_at: Option<Timestamp>,
 }
@@ -207,14 +210,14 @@ pub struct Suggestions {
 
 impl Suggestions {
     fn is_live(s: &Suggestion, now: Timestamp) -> bool {
-        s.status != Status::Pending || s.expires_at > now
+        s.state != Status::Pending || s.expires_at > now
     }
 
     /// The suggestions waiting for a decision at `now`.
     pub fn pending(&self, now: Timestamp) -> impl Iterator<Item = &Suggestion> {
         self.items
             .iter()
-            .filter(move |s| s.status == Status::Pending && s.expires_at > now)
+            .filter(move |s| s.state == Status::Pending && s.expires_at > now)
     }
 
     /// Adds `c` unless its FAQ is gone, it is already an example of it, or it waits
@@ -248,7 +251,7 @@ impl Suggestions {
             suggested_by: by.clone(),
             at: now,
             expires_at: now.checked_add(KEEP_TEXT).unwrap_or(now),
-            status: Status::Pending,
+            state: Status::Pending,
             decided_by: None,
             decided_at: None,
         });
@@ -264,7 +267,7 @@ impl Suggestions {
             let at = self
                 .items
                 .iter()
-                .position(|s| s.status != Status::Pending)
+                .position(|s| s.state != Status::Pending)
                 .unwrap_or(0);
             self.items.remove(at);
         }
@@ -282,8 +285,8 @@ impl Suggestions {
     /// The pending suggestion `id` (404 when unknown or expired, 409 when decided).
     pub fn find_pending(&self, id: &str, now: Timestamp) -> Result<&Suggestion, ServiceError> {
         match self.items.iter().find(|s| s.id == id) {
-            Some(s) if s.status != Status::Pending => {
-                Err(ServiceError::SuggestionDecided(s.status.as_str()))
+            Some(s) if s.state != Status::Pending => {
+                Err(ServiceError::SuggestionDecided(s.state.as_str()))
             }
             Some(s) if s.expires_at > now => Ok(s),
             _ => Err(ServiceError::SuggestionNotFound),
@@ -302,7 +305,7 @@ impl Suggestions {
         let before = self.find_pending(id, now)?.clone();
         self.prune(now);
         if let Some(s) = self.items.iter_mut().find(|s| s.id == id) {
-            s.status = match accept {
+            s.state = match accept {
                 true => Status::Accepted,
                 false => Status::Rejected,
             };
