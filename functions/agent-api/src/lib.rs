@@ -28,6 +28,7 @@ mod notices;
 mod tools;
 pub use insights::INSIGHTS_HTML;
 mod presence;
+mod suggestions;
 
 pub const CONSOLE_HTML: &str = include_str!("../assets/console.html");
 /// The console's FAQ editor page.
@@ -115,6 +116,13 @@ impl AgentApi {
         }
         if route.operation == "insightsPage" {
             return insights::page();
+        }
+        if route.operation == "suggestionsPage" {
+            return html_response(
+                suggestions::SUGGESTIONS_HTML,
+                suggestions::page_csp(),
+                Framing::Deny,
+            );
         }
         if route.operation == "faqEditor" {
             return html_response(FAQS_HTML, faqs::page_csp(), Framing::Deny);
@@ -237,6 +245,9 @@ impl AgentApi {
                 incidents::handle(svc, &agent, op, id, &req).await
             }
             op if notices::OPERATIONS.contains(&op) => notices::handle(svc, &agent, &req).await,
+            op if suggestions::OPERATIONS.contains(&op) => {
+                suggestions::handle(svc, &agent, op, &params, &req).await
+            }
             _ => ApiError::not_found().into_response(),
         }
     }

@@ -119,6 +119,14 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
+    #[error("suggestion not found (unknown, or expired undecided)")]
+    SuggestionNotFound,
+    /// A suggestion is decided once; this one is `accepted` or `rejected` already.
+    #[error("this suggestion is already {0}")]
+    SuggestionDecided(&'static str),
+    /// The suggestion's FAQ was deleted after it was suggested.
+    #[error("FAQ {0:?} was deleted; this suggestion can only be rejected")]
+    SuggestionFaqGone(String),
 }
 
 impl ServiceError {

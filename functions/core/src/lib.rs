@@ -37,6 +37,7 @@ pub mod queue_position;
 pub mod records;
 pub mod replies;
 pub mod service;
+pub mod suggestion;
 pub mod triage;
 pub mod verification;
 pub mod waits;

@@ -138,6 +138,17 @@ impl From<ServiceError> for ApiError {
             ServiceError::CatalogStale { .. } => {
                 ApiError::new(409, "catalog_changed", e.to_string())
             }
+            ServiceError::SuggestionNotFound => {
+                ApiError::new(404, "suggestion_not_found", e.to_string())
+            }
+            ServiceError::SuggestionDecided(status) => ApiError {
+                extra: Some(("status", status.to_string())),
+                ..ApiError::new(409, "already_decided", e.to_string())
+            },
+            ServiceError::SuggestionFaqGone(ref id) => ApiError {
+                extra: Some(("faq_id", id.clone())),
+                ..ApiError::new(409, "faq_deleted", e.to_string())
+            },
             ServiceError::Contended => {
                 ApiError::new(409, "busy", "the conversation is changing; try again")
             }

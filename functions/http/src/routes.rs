@@ -173,6 +173,26 @@ pub const ROUTES: &[Route] = &[
     r("createIncident", "POST", "/v1/agent/incidents", Agent),
     r("endIncident", "DELETE", "/v1/agent/incidents/{id}", Agent),
     r("sendNotice", "POST", "/v1/agent/notices", Agent),
+    r("listSuggestions", "GET", "/v1/agent/suggestions", Agent),
+    r(
+        "acceptSuggestion",
+        "POST",
+        "/v1/agent/suggestions/{id}/accept",
+        Agent,
+    ),
+    r(
+        "rejectSuggestion",
+        "POST",
+        "/v1/agent/suggestions/{id}/reject",
+        Agent,
+    ),
+    r(
+        "tagMessage",
+        "POST",
+        "/v1/agent/conversations/{id}/messages/{seq}/faq",
+        Agent,
+    ),
+    r("suggestionsPage", "GET", "/console/suggestions", Agent),
 ];
 
 /// The outcome of routing a request.

@@ -183,6 +183,7 @@ pub fn evaluate_with(
 pub fn run_sets(
     faqs: &[PathBuf],
     queries: &[PathBuf],
+    learning: &crate::learn::LoopOptions,
     model: Option<&Path>,
     explain: bool,
     out: &mut dyn Write,
@@ -194,6 +195,7 @@ pub fn run_sets(
             queries.len()
         ));
     }
+    learning.check(faqs.len())?;
     let encoder = open_encoder(model)?;
     writeln!(
         out,
@@ -207,9 +209,14 @@ pub fn run_sets(
     .map_err(|e| format!("writing: {e}"))?;
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let mut all = Vec::new();
-    for (f, q) in faqs.iter().zip(queries) {
-        let (catalog, qs) = (read(f)?, read(q)?);
+    for (i, (f, q)) in faqs.iter().zip(queries).enumerate() {
         let name = set_name(f, q);
+        let (catalog, qs, learnt) = learning
+            .prepare(i, read(f)?, read(q)?)
+            .map_err(|e| format!("{name}: {e}"))?;
+        if let Some(note) = learnt {
+            writeln!(out, "{note}").map_err(|e| format!("writing: {e}"))?;
+        }
         let mut buf = Vec::new();
         let m = evaluate_with(
             &catalog,

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod gateway;
 pub mod insights;
 pub mod invoke;
+pub mod learn;
 pub mod secrets;
 pub mod server;
 

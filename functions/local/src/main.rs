@@ -72,6 +72,21 @@ enum Command {
         /// .handoff/models/usem3 (words only when its files are absent).
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Before evaluating, add this file's `faq:<id>` queries to the catalog as
+        /// accepted examples (as an accepted suggestion does); one per --faqs.
+        #[arg(long)]
+        learn_from: Vec<PathBuf>,
+        /// Evaluate only one half of each query file: `learn` (odd non-blank lines)
+        /// or `test` (even ones).
+        #[arg(long)]
+        half: Option<handoff_local::learn::Half>,
+    },
+    /// Print one half of a query file (`learn`: odd non-blank lines, `test`: even
+    /// ones): the fixed split the learning loop is measured on.
+    EvalSplit {
+        file: PathBuf,
+        #[arg(long)]
+        half: handoff_local::learn::Half,
     },
     /// Print the supervisors' insights (the same as GET /v1/agent/insights) as a table.
     Insights {
@@ -254,15 +269,25 @@ async fn main() -> ExitCode {
             queries,
             explain,
             model,
+            learn_from,
+            half,
         } => match eval::run_sets(
             &faqs,
             &queries,
+            &handoff_local::learn::LoopOptions { learn_from, half },
             model.as_deref(),
             explain,
             &mut std::io::stdout(),
         ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
+        },
+        Command::EvalSplit { file, half } => match std::fs::read_to_string(&file) {
+            Ok(text) => {
+                print!("{}", handoff_local::learn::half(&text, half));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(format!("{}: {e}", file.display())),
         },
         Command::Insights {
             data,

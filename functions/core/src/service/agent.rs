@@ -139,17 +139,14 @@ impl HandoffService {
             .ok_or_else(|| ServiceError::Internal("an agent reply stored no message".into()))
     }
 
+    /// Resolved; the questions the agent answered with an FAQ become suggestions
+    /// in the same commit (`suggestions.rs`).
     pub async fn resolve(
         &self,
         agent: &Agent,
         id: &ConversationId,
     ) -> Result<Conversation, ServiceError> {
-        let (conv, _) = self
-            .act(id, true, |ch, customer| {
-                decide_resolve(ch, customer, agent, &self.settings)
-            })
-            .await?;
-        Ok(conv)
+        self.resolve_and_learn(agent, id).await
     }
 
     /// A supervisor closes junk, from any open state: no survey, no alert, no text.
@@ -280,7 +277,7 @@ pub(super) fn decide_reply(
     Ok(true)
 }
 
-fn decide_resolve(
+pub(super) fn decide_resolve(
     ch: &mut Change,
     customer: Option<&Customer>,
     agent: &Agent,

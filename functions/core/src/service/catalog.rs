@@ -16,7 +16,7 @@ use crate::auth::Agent;
 use crate::catalog::{apply, catalog_key, catalog_version_key, CatalogChange, VersionedCatalog};
 use crate::error::ServiceError;
 use crate::ports::{Commit, ConversationStore};
-use crate::records::RecordWrite;
+use crate::records::{Record, RecordWrite};
 
 use super::{retry_on_conflict, HandoffService};
 
@@ -135,7 +135,43 @@ impl CatalogCache {
     }
 }
 
+/// The writes of catalog `next` over the stored `record`: the catalog and its small
+/// version record, at the next version, guarded by the version read. The one way a
+/// catalog change is written (supervisors' edits and accepted suggestions alike).
+pub(super) fn catalog_writes(
+    record: Option<&Record>,
+    next: &FaqCatalog,
+) -> Result<(Vec<RecordWrite>, u64), ServiceError> {
+    let write = RecordWrite::next(catalog_key(), record, next, None)?;
+    let version = write.record.version;
+    // The version record moves with the catalog, in the same transaction.
+    let head = RecordWrite {
+        record: Record {
+            key: catalog_version_key(),
+            version,
+            data: serde_json::json!({ "version": version }),
+            expires_at: None,
+        },
+        expected_version: record.map(|r| r.version),
+    };
+    Ok((vec![write, head], version))
+}
+
 impl HandoffService {
+    /// The stored catalog record and the catalog it holds (the seed as version 0).
+    pub(super) async fn stored_catalog(
+        &self,
+    ) -> Result<(Option<Record>, VersionedCatalog), ServiceError> {
+        let record = self.store.record(&catalog_key()).await?;
+        let current = VersionedCatalog::from_record(record.as_ref(), &self.faqs.seed)?;
+        Ok((record, current))
+    }
+
+    /// Answers with a catalog this instance just wrote, at once.
+    pub(super) fn catalog_written(&self, stored: VersionedCatalog) {
+        self.faqs.install(stored);
+    }
+
     /// Checks the stored catalog's version every `every` (0: at every message).
     pub fn with_catalog_refresh(mut self, every: SignedDuration) -> Self {
         self.faqs.refresh = every;
@@ -174,42 +210,26 @@ impl HandoffService {
                 "only supervisors can change the FAQs",
             ));
         }
-        let key = catalog_key();
         let change = &change;
-        let stored = retry_on_conflict(|| {
-            let key = key.clone();
-            async move {
-                let record = self.store.record(&key).await?;
-                let current = VersionedCatalog::from_record(record.as_ref(), &self.faqs.seed)?;
-                if expected_version.is_some_and(|v| v != current.version) {
-                    return Err(ServiceError::CatalogStale {
-                        current: current.version,
-                    });
-                }
-                let next = apply(&current.catalog, change)?;
-                let write = RecordWrite::next(key, record.as_ref(), &next, None)?;
-                let version = write.record.version;
-                // The version record moves with the catalog, in the same transaction.
-                let head = RecordWrite {
-                    record: crate::records::Record {
-                        key: catalog_version_key(),
-                        version,
-                        data: serde_json::json!({ "version": version }),
-                        expires_at: None,
-                    },
-                    expected_version: record.as_ref().map(|r| r.version),
-                };
-                self.store
-                    .commit(Commit {
-                        records: vec![write, head],
-                        ..Commit::default()
-                    })
-                    .await?;
-                Ok(VersionedCatalog {
-                    version,
-                    catalog: next,
-                })
+        let stored = retry_on_conflict(|| async move {
+            let (record, current) = self.stored_catalog().await?;
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(ServiceError::CatalogStale {
+                    current: current.version,
+                });
             }
+            let next = apply(&current.catalog, change)?;
+            let (records, version) = catalog_writes(record.as_ref(), &next)?;
+            self.store
+                .commit(Commit {
+                    records,
+                    ..Commit::default()
+                })
+                .await?;
+            Ok(VersionedCatalog {
+                version,
+                catalog: next,
+            })
         })
         .await?;
         tracing::info!(agent = %agent.id, version = stored.version, "catalog changed");

@@ -21,6 +21,7 @@ mod notices;
 mod photos;
 mod presence;
 mod queue;
+mod suggestions;
 mod survey;
 
 use std::future::Future;
@@ -50,6 +51,7 @@ pub use notices::{NoticeFanout, NoticePolicy};
 pub use photos::Photos;
 pub use presence::PresenceView;
 pub use queue::QueueInfo;
+pub use suggestions::{Decided, SuggestionView};
 
 pub(crate) use change::Change;
 
