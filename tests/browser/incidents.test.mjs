@@ -88,18 +88,32 @@ async function ask(text) {
   return { page, body };
 }
 
-test('a posted incident shows in the console and the widget tells it first', T, async () => {
+test('a supervisor posts an incident on a phone; the console shows it and the widget tells it first', T, async () => {
+  // An agent cannot post one: no form, and the route refuses.
   const until = new Date(Date.now() + 2 * 3600_000).toISOString();
-  const posted = await api(TOKEN_SUP, 'POST', '/v1/agent/incidents', {
-    text: { ko: KO, en: EN },
-    examples: ['로스팅 기계 고장났어요?', '원두 로스팅이 멈췄나요?', 'is your coffee roaster broken'],
-    until,
-  });
-  assert.equal(posted.status, 201, JSON.stringify(posted.body));
-  incidentId = posted.body.incident.id;
-  // An agent cannot post one.
   const refused = await api(TOKEN_A, 'POST', '/v1/agent/incidents', { text: { ko: KO }, examples: ['x'], until });
   assert.equal(refused.status, 403, JSON.stringify(refused.body));
+
+  // The supervisor posts it with the console's form, on a phone.
+  const sup = await open('supervisor');
+  await signIn(sup, TOKEN_SUP);
+  const form = sup.getByTestId('incident-box');
+  await form.waitFor();
+  await form.locator('summary').click();
+  await sup.getByTestId('incident-ko').fill(KO);
+  await sup.getByTestId('incident-en').fill(EN);
+  await sup.getByTestId('incident-examples').fill('로스팅 기계 고장났어요?\n원두 로스팅이 멈췄나요?\nis your coffee roaster broken');
+  await sup.getByTestId('incident-for').selectOption('6');
+  await assertFits(sup);
+  await sup.getByTestId('incident-post').click();
+  await sup.locator('[data-testid="console-incidents"]').filter({ hasText: SUFFIX }).waitFor();
+  const listed = await api(TOKEN_A, 'GET', '/v1/agent/incidents');
+  const mine = listed.body.incidents.find((i) => (i.text.ko || '').includes(SUFFIX));
+  assert.ok(mine, JSON.stringify(listed.body));
+  incidentId = mine.id;
+  assert.equal(mine.examples.length, 3, 'one example per line');
+  const hours = (Date.parse(mine.until) - Date.now()) / 3600_000;
+  assert.ok(hours > 5.5 && hours <= 6, `until is six hours ahead (${hours} h)`);
 
   // The agent's console on a phone: the banner.
   const agent = await open('agent');
@@ -124,8 +138,7 @@ test('a posted incident shows in the console and the widget tells it first', T, 
 
   // Agents have no end button; a supervisor ends it on their phone.
   assert.equal(await agent.getByTestId('incident-end').count(), 0, 'no end button for agents');
-  const sup = await open('supervisor');
-  await signIn(sup, TOKEN_SUP);
+  assert.ok(!(await agent.getByTestId('incident-box').isVisible()), 'no incident form for agents');
   const item = sup.locator(`[data-testid="console-incidents"] li[data-incident="${incidentId}"]`);
   await item.waitFor();
   sup.once('dialog', (d) => d.accept());
