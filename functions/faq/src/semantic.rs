@@ -28,7 +28,7 @@ pub(crate) struct Semantic {
     lr_w: Vec<f32>,
     lr_b: Vec<f32>,
     /// the built-in bank of must-reach-a-person messages, embedded
-    bank: Vec<f32>,
+    bank: Arc<Vec<f32>>,
     bank_label: Vec<BankLabel>,
     /// similarity to the bank a message needs to count as one of them: above
     /// every catalog example's own similarity to the bank (so no FAQ question
@@ -91,6 +91,36 @@ pub(crate) fn extend_cache(encoder: &Encoder, cache: &EmbedCache, texts: &[&str]
     Arc::new(map)
 }
 
+/// The bank's embeddings (unit, in the order of [`crate::signals::person_examples`]
+/// then [`crate::signals::situation_examples`]), computed once per encoder and
+/// process: the bank is the same for every catalog, and embedding its hundreds of
+/// sentences again for each index (the calibration builds ten) was most of a
+/// cold start.
+fn bank_vectors(encoder: &Arc<Encoder>) -> Arc<Vec<f32>> {
+    type Held = Option<(std::sync::Weak<Encoder>, Arc<Vec<f32>>)>;
+    static BANK: std::sync::Mutex<Held> = std::sync::Mutex::new(None);
+    let mut held = BANK.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((who, vectors)) = held.as_ref() {
+        if who.upgrade().is_some_and(|e| Arc::ptr_eq(&e, encoder)) {
+            return vectors.clone();
+        }
+    }
+    let texts: Vec<&str> = crate::signals::person_examples()
+        .iter()
+        .copied()
+        .chain(crate::signals::situation_examples().iter().map(|(_, t)| *t))
+        .collect();
+    let mut bank = Vec::with_capacity(texts.len() * DIM);
+    for e in encoder.embed_batch(&texts) {
+        let mut v = e.as_slice().to_vec();
+        unit(&mut v);
+        bank.extend_from_slice(&v);
+    }
+    let bank = Arc::new(bank);
+    *held = Some((Arc::downgrade(encoder), bank.clone()));
+    bank
+}
+
 impl Semantic {
     /// `examples` are (class, text); all of them must be in `cache`.
     pub(crate) fn new(
@@ -140,12 +170,7 @@ impl Semantic {
                     .map(|(k, t)| (BankLabel::Situation(*k), *t)),
             )
             .collect();
-        let texts: Vec<&str> = bank_texts.iter().map(|(_, t)| *t).collect();
-        let bank_cache = extend_cache(&encoder, &cache, &texts);
-        let mut bank = Vec::with_capacity(texts.len() * DIM);
-        for t in &texts {
-            bank.extend_from_slice(&bank_cache[*t]);
-        }
+        let bank = bank_vectors(&encoder);
         let bank_label = bank_texts.iter().map(|(l, _)| *l).collect();
         let mut bank_threshold = BANK_MIN;
         for row in ex.chunks_exact(DIM) {
