@@ -10,24 +10,6 @@ mod common;
 
 use common::*;
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    token: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, format!("{}{path}", app.base));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let r = req.send().await.unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
-}
-
 /// The FAQ the bot answered a new customer's `text` with, and its text.
 async fn bot_answer(app: &TestApp, text: &str) -> (Option<String>, String) {
     let (s, b, _) = app

@@ -14,24 +14,6 @@ use common::*;
 const KO: &str = "이번 주는 택배사 사정으로 배송이 2~3일 늦어지고 있어요. 죄송합니다.";
 const EN: &str = "Deliveries are running 2-3 days late this week because of our courier. Sorry!";
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    token: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, format!("{}{path}", app.base));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let r = req.send().await.unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
-}
-
 fn in_hours(h: i64) -> String {
     jiff::Timestamp::now()
         .checked_add(jiff::SignedDuration::from_hours(h))

@@ -16,24 +16,6 @@ use common::*;
 const OFFICE: &str = "사무실 탕비실에 매달 20kg씩 넣어주실 수 있나요?";
 const OFFICE_FAQ: &str = "wholesale";
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    token: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, format!("{}{path}", app.base));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let r = req.send().await.unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
-}
-
 /// The FAQ the bot answers a new customer's `text` with, if any.
 async fn bot_faq(app: &TestApp, text: &str) -> Option<String> {
     let (s, b, _) = app

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use handoff_core::auth::{AgentClaims, AgentTokens, ACCESS_TOKEN_USE, LOCAL_ISSUER};
@@ -201,6 +201,26 @@ impl TestApp {
 }
 
 /// The texts among `deliveries` sent to `phone` (E.164).
+/// Any request: status and JSON body (Null when there is none), with a bearer token
+/// when given.
+pub async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut req = app.client.request(method, format!("{}{path}", app.base));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
 pub fn texts_to(deliveries: &[Value], phone: &str) -> Vec<String> {
     deliveries
         .iter()
