@@ -66,6 +66,7 @@ fn set_param(p: &mut Params, kv: &str) {
         "enc_temp" => p.enc_temp = f(),
         "enc_lr_share" => p.enc_lr_share = f(),
         "enc_lr_epochs" => p.enc_lr_epochs = f() as usize,
+        "enc_answer_weight" => p.enc_answer_weight = f(),
         "calib_folds" => p.calib_folds = f() as usize,
         "calib_full_max" => p.calib_full_max = f() as usize,
         "calib_margin_max" => p.calib_margin_max = f(),

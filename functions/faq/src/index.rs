@@ -102,6 +102,10 @@ pub struct Params {
     /// embeddings (trained at build time, `enc_lr_epochs` passes).
     pub enc_lr_share: f32,
     pub enc_lr_epochs: usize,
+    /// Weight of the answer texts on the encoder's side: their mean joins the
+    /// FAQ centroid with this weight, and they train the regression. 0 leaves
+    /// them out (and unembedded).
+    pub enc_answer_weight: f32,
     /// Weight of the answer texts as documents of their FAQ (centroid and
     /// regression; never nearest examples). 0 leaves answers out.
     pub answer_weight: f32,
@@ -145,6 +149,7 @@ impl Default for Params {
             enc_temp: 0.07,
             enc_lr_share: 0.5,
             enc_lr_epochs: 20,
+            enc_answer_weight: 1.0,
             answer_weight: 1.0,
             calib_wrong: 0.03,
             calib_out_share: 0.2,
@@ -254,10 +259,15 @@ impl FaqIndex {
         params: Params,
         encoder: Arc<Encoder>,
     ) -> FaqIndex {
+        let with_answers = params.enc_answer_weight > 0.0;
         let texts: Vec<&str> = catalog
             .faqs
             .iter()
-            .flat_map(|f| f.all_questions())
+            .flat_map(|f| {
+                let answers = f.answer.values().filter(move |_| with_answers);
+                f.all_questions().chain(answers.map(String::as_str))
+            })
+            .filter(|t| !t.trim().is_empty())
             .collect();
         let cache = extend_cache(&encoder, &EmbedCache::default(), &texts);
         FaqIndex::build_calibrated(catalog, params, Some((encoder, cache)))
@@ -436,10 +446,19 @@ impl FaqIndex {
                 .enumerate()
                 .flat_map(|(c, f)| f.all_questions().map(move |q| (c as u32, q)))
                 .collect();
+            let answers: Vec<(u32, &str)> = catalog
+                .faqs
+                .iter()
+                .enumerate()
+                .flat_map(|(c, f)| f.answer.values().map(move |a| (c as u32, a.as_str())))
+                .filter(|(_, a)| !a.trim().is_empty())
+                .collect();
             index.semantic = Some(Semantic::new(
                 encoder,
                 cache,
                 &examples,
+                &answers,
+                index.params.enc_answer_weight,
                 catalog.faqs.len(),
                 if index.params.enc_lr_share > 0.0 {
                     index.params.enc_lr_epochs

@@ -65,8 +65,25 @@ fn unit(v: &mut [f32]) {
     }
 }
 
+/// Dot product in eight independent lanes: a single running sum is a chain
+/// the compiler may not reorder, so it would stay scalar; lanes vectorize.
+/// Catalog preparation (the regressions of the calibration) and every
+/// message's similarity to each example are dot products of 512 floats.
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Embeds the texts not yet in `cache` (in batches) and returns the grown cache.
@@ -122,27 +139,34 @@ fn bank_vectors(encoder: &Arc<Encoder>) -> Arc<Vec<f32>> {
 }
 
 impl Semantic {
-    /// `examples` are (class, text); all of them must be in `cache`.
+    /// `examples` and `answers` are (class, text), embedded in `cache` or
+    /// here. Answers are documents of their FAQ for the centroid (their mean
+    /// weighted by `answer_weight`) and the regression, never nearest
+    /// examples: they carry the words customers use that the owner's few
+    /// example questions miss.
     pub(crate) fn new(
         encoder: Arc<Encoder>,
         cache: EmbedCache,
         examples: &[(u32, &str)],
+        answers: &[(u32, &str)],
+        answer_weight: f32,
         n_classes: usize,
         lr_epochs: usize,
     ) -> Semantic {
+        let embed = |t: &str| match cache.get(t) {
+            Some(v) => v.clone(),
+            None => {
+                let mut v = encoder.embed(t).as_slice().to_vec();
+                unit(&mut v);
+                v
+            }
+        };
         let mut ex = Vec::with_capacity(examples.len() * DIM);
         let mut ex_class = Vec::with_capacity(examples.len());
         let mut ex_text = Vec::with_capacity(examples.len());
         let mut centroids = vec![0f32; n_classes * DIM];
         for &(c, t) in examples {
-            let v = match cache.get(t) {
-                Some(v) => v.clone(),
-                None => {
-                    let mut v = encoder.embed(t).as_slice().to_vec();
-                    unit(&mut v);
-                    v
-                }
-            };
+            let v = embed(t);
             for (acc, x) in centroids[c as usize * DIM..(c as usize + 1) * DIM]
                 .iter_mut()
                 .zip(&v)
@@ -153,11 +177,37 @@ impl Semantic {
             ex_class.push(c);
             ex_text.push(t.to_string());
         }
+        // Each centroid: mean of the examples + answer_weight × mean of the answers.
+        let mut n_ex = vec![0usize; n_classes];
+        ex_class.iter().for_each(|&c| n_ex[c as usize] += 1);
+        let answers: Vec<(u32, Vec<f32>)> = if answer_weight > 0.0 {
+            answers.iter().map(|&(c, t)| (c, embed(t))).collect()
+        } else {
+            Vec::new()
+        };
+        let mut n_ans = vec![0usize; n_classes];
+        answers.iter().for_each(|(c, _)| n_ans[*c as usize] += 1);
+        let mut ans_sum = vec![0f32; n_classes * DIM];
+        for (c, v) in &answers {
+            let row = &mut ans_sum[*c as usize * DIM..(*c as usize + 1) * DIM];
+            row.iter_mut().zip(v).for_each(|(a, x)| *a += x);
+        }
         for c in 0..n_classes {
-            unit(&mut centroids[c * DIM..(c + 1) * DIM]);
+            let row = &mut centroids[c * DIM..(c + 1) * DIM];
+            let (ke, ka) = (n_ex[c].max(1) as f32, n_ans[c].max(1) as f32);
+            for (a, s) in row.iter_mut().zip(&ans_sum[c * DIM..(c + 1) * DIM]) {
+                *a = *a / ke + answer_weight * s / ka;
+            }
+            unit(row);
         }
         let (lr_w, lr_b) = if lr_epochs > 0 {
-            train_lr(&ex, &ex_class, n_classes, lr_epochs)
+            let mut docs = ex.clone();
+            let mut doc_class = ex_class.clone();
+            for (c, v) in &answers {
+                docs.extend_from_slice(v);
+                doc_class.push(*c);
+            }
+            train_lr(&docs, &doc_class, n_classes, lr_epochs)
         } else {
             (Vec::new(), Vec::new())
         };
@@ -363,4 +413,19 @@ pub fn shared_encoder() -> Option<Arc<Encoder>> {
     ENCODER
         .get_or_init(|| Encoder::from_env().ok().map(Arc::new))
         .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dot;
+
+    #[test]
+    fn lane_dot_equals_the_plain_sum_for_any_length() {
+        for n in [0usize, 1, 7, 8, 9, 512, 515] {
+            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let plain: f64 = a.iter().zip(&b).map(|(x, y)| f64::from(x * y)).sum();
+            assert!((f64::from(dot(&a, &b)) - plain).abs() < 1e-4, "n={n}");
+        }
+    }
 }
