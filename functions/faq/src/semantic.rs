@@ -344,6 +344,9 @@ impl Semantic {
     }
 }
 
+/// Most (example, FAQ) pairs the regression over embeddings visits in training.
+const LR_PAIR_BUDGET: usize = 20_000_000;
+
 /// Softmax regression on unit embeddings by plain SGD, deterministic (fixed
 /// order shuffle). Large catalogs get fewer passes to bound the build time.
 fn train_lr(ex: &[f32], class: &[u32], c: usize, epochs: usize) -> (Vec<f32>, Vec<f32>) {
@@ -358,6 +361,10 @@ fn train_lr(ex: &[f32], class: &[u32], c: usize, epochs: usize) -> (Vec<f32>, Ve
     } else {
         epochs
     };
+    // Each update touches every FAQ's weights: a catalog of a thousand FAQs
+    // would spend most of its preparation here, so bound the pairs of
+    // (example, FAQ) visited; catalogs of up to ~150 FAQs are not affected.
+    let epochs = epochs.min((LR_PAIR_BUDGET / (n * c)).max(1));
     let mut order: Vec<usize> = (0..n).collect();
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
     let mut z = vec![0f32; c];
