@@ -26,15 +26,17 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// The product's order (handoff_core::triage): signals by words, the words-only
-/// fast path, signals by meaning, then the full ranking.
-fn triage_once(index: &FaqIndex, text: &str) -> bool {
+/// fast path, signals by meaning, then the full ranking. Returns whether a
+/// decision was made and whether the words alone made it (no embedding).
+fn triage_once(index: &FaqIndex, text: &str) -> (bool, bool) {
     if signals::detect(text).is_some() || index.sure_by_words(text).is_some() {
-        return true;
+        return (true, true);
     }
     if index.meaning_signal(text).is_some() {
-        return true;
+        return (true, false);
     }
-    matches!(index.decide(text), handoff_faq::FaqDecision::Answer { .. })
+    let answered = matches!(index.decide(text), handoff_faq::FaqDecision::Answer { .. });
+    (answered, false)
 }
 
 fn time_build(catalog: &FaqCatalog, encoder: Option<&Arc<Encoder>>) -> (FaqIndex, f64) {
@@ -48,15 +50,23 @@ fn time_build(catalog: &FaqCatalog, encoder: Option<&Arc<Encoder>>) -> (FaqIndex
 
 fn time_triage(index: &FaqIndex, texts: &[String], rounds: usize, label: &str) {
     let mut times = Vec::with_capacity(texts.len() * rounds);
+    // Messages the words alone decided (signals by words or the fast path).
+    let mut by_words = Vec::new();
     let mut sink = 0usize;
     for _ in 0..rounds {
         for t in texts {
             let s = Instant::now();
-            sink += usize::from(triage_once(index, t));
-            times.push(s.elapsed().as_secs_f64() * 1e6);
+            let (decided, words) = triage_once(index, t);
+            let us = s.elapsed().as_secs_f64() * 1e6;
+            sink += usize::from(decided);
+            times.push(us);
+            if words {
+                by_words.push(us);
+            }
         }
     }
     times.sort_by(|a, b| a.total_cmp(b));
+    by_words.sort_by(|a, b| a.total_cmp(b));
     println!(
         "triage per message ({label}, {} messages x {rounds}): p50 {:.1} us, p99 {:.1} us, max {:.1} us ({sink} decided)",
         texts.len(),
@@ -64,6 +74,15 @@ fn time_triage(index: &FaqIndex, texts: &[String], rounds: usize, label: &str) {
         pct(&times, 0.99),
         times.last().copied().unwrap_or(0.0)
     );
+    if index.has_encoder() {
+        println!(
+            "  of which decided by words alone, no embedding ({} of {}): p50 {:.1} us, p99 {:.1} us",
+            by_words.len(),
+            times.len(),
+            pct(&by_words, 0.5),
+            pct(&by_words, 0.99)
+        );
+    }
 }
 
 /// A catalog of about `n` FAQs cut from a large one.

@@ -53,6 +53,21 @@ pub(crate) struct Msg {
     pub words: String,
     /// the word list
     pub list: Vec<String>,
+    /// every pair of adjacent bytes in `compact` and `words`, as a 65,536-bit
+    /// set: a pattern whose first two bytes are not a pair here cannot match,
+    /// so most of the bank's patterns are ruled out without a scan
+    pairs: Vec<u64>,
+}
+
+fn byte_pairs(texts: &[&str]) -> Vec<u64> {
+    let mut set = vec![0u64; 1024];
+    for t in texts {
+        for w in t.as_bytes().windows(2) {
+            let k = (usize::from(w[0]) << 8) | usize::from(w[1]);
+            set[k >> 6] |= 1 << (k & 63);
+        }
+    }
+    set
 }
 
 fn is_spaceless_script(c: char) -> bool {
@@ -79,11 +94,24 @@ impl Msg {
             list.push(cur);
         }
         let words = format!(" {} ", list.join(" "));
+        let pairs = byte_pairs(&[&compact, &words]);
         Msg {
             norm,
             compact,
             words,
             list,
+            pairs,
+        }
+    }
+
+    /// False when `pat` surely is in neither `compact` nor `words`.
+    fn may_have(&self, pat: &str) -> bool {
+        match pat.as_bytes() {
+            [a, b, ..] => {
+                let k = (usize::from(*a) << 8) | usize::from(*b);
+                self.pairs[k >> 6] & (1 << (k & 63)) != 0
+            }
+            _ => true,
         }
     }
 
@@ -91,20 +119,32 @@ impl Msg {
     /// Thai) is a substring of `compact`; anything else is a whole word or
     /// phrase, or a word prefix when it ends with `*`.
     pub fn has(&self, pat: &str) -> bool {
+        // Most patterns are ASCII words: rule them out by their first two
+        // bytes before looking at them character by character.
+        if pat.is_ascii() && !pat.contains('\'') {
+            let (p, prefix) = match pat.strip_suffix('*') {
+                Some(p) => (p, true),
+                None => (pat, false),
+            };
+            return self.may_have(p) && phrase_in(&self.words, p, prefix);
+        }
         if pat.chars().any(is_spaceless_script) {
-            if pat.chars().all(char::is_alphanumeric) {
-                return self.compact.contains(pat);
+            // Hangul and CJK are letters: test them by range first, so the
+            // general Unicode tables (slow) see only the other characters.
+            let letter = |c: char| is_spaceless_script(c) || c.is_alphanumeric();
+            if pat.chars().all(letter) {
+                return self.may_have(pat) && contains(&self.compact, pat);
             }
-            let p: String = pat.chars().filter(|c| c.is_alphanumeric()).collect();
-            return self.compact.contains(&p);
+            let p: String = pat.chars().filter(|&c| letter(c)).collect();
+            return self.may_have(&p) && contains(&self.compact, &p);
         }
         if pat.contains(['\'', '\u{2019}']) {
             // Apostrophes are dropped from words ("quelqu'un" is the word "quelquun").
             return self.has(&pat.replace(['\'', '\u{2019}'], ""));
         }
         match pat.strip_suffix('*') {
-            Some(prefix) => phrase_in(&self.words, prefix, true),
-            None => phrase_in(&self.words, pat, false),
+            Some(prefix) => self.may_have(prefix) && phrase_in(&self.words, prefix, true),
+            None => self.may_have(pat) && phrase_in(&self.words, pat, false),
         }
     }
 
@@ -118,20 +158,28 @@ impl Msg {
     }
 }
 
+/// Byte offsets where `needle` starts in `hay`. Both are UTF-8, so a byte
+/// match is a match at character boundaries. Messages are short and the
+/// patterns many: a plain scan beats building a substring searcher per pattern.
+fn find_all<'a>(hay: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let first = n.first().copied();
+    (0..(h.len() + 1).saturating_sub(n.len()))
+        .filter(move |&i| first.is_none_or(|f| h[i] == f) && h[i..i + n.len()] == *n)
+}
+
+fn contains(hay: &str, needle: &str) -> bool {
+    find_all(hay, needle).next().is_some()
+}
+
 /// `pat` in `words` (space-separated, spaces at both ends) starting at a word
 /// boundary, and ending at one unless `prefix`.
 fn phrase_in(words: &str, pat: &str, prefix: bool) -> bool {
     let bytes = words.as_bytes();
-    let mut from = 0;
-    while let Some(i) = words[from..].find(pat) {
-        let at = from + i;
+    find_all(words, pat).any(|at| {
         let end = at + pat.len();
-        if at > 0 && bytes[at - 1] == b' ' && (prefix || bytes.get(end) == Some(&b' ')) {
-            return true;
-        }
-        from = at + words[at..].chars().next().map_or(1, char::len_utf8);
-    }
-    false
+        at > 0 && bytes[at - 1] == b' ' && (prefix || bytes.get(end) == Some(&b' '))
+    })
 }
 
 /// True when the message asks to talk to a person, in any language the bank
@@ -190,4 +238,34 @@ pub fn situation_examples() -> &'static [(Situation, &'static str)] {
 /// Example requests for a person, for matching by meaning.
 pub fn person_examples() -> &'static [&'static str] {
     person::EXAMPLES
+}
+
+#[cfg(test)]
+mod prefilter_tests {
+    use super::Msg;
+
+    #[test]
+    fn the_pair_prefilter_never_rules_out_a_present_pattern() {
+        for text in [
+            "상담원 연결해 주세요!",
+            "I want a REAL person, now",
+            "ｓｔａｆｆ 0️⃣ à l'aide",
+        ] {
+            let m = Msg::new(text);
+            for hay in [&m.compact, &m.words] {
+                let chars: Vec<(usize, char)> = hay.char_indices().collect();
+                for (i, &(a, _)) in chars.iter().enumerate() {
+                    for &(b, c) in &chars[i..] {
+                        let sub = &hay[a..b + c.len_utf8()];
+                        assert!(m.may_have(sub), "{sub:?} of {hay:?}");
+                    }
+                }
+            }
+            assert!(
+                m.has_any(&["상담원", "person", "staff", "l'aide"]),
+                "{text}"
+            );
+            assert!(!m.has("zebra") && !m.has("수리"));
+        }
+    }
 }
