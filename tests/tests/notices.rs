@@ -206,10 +206,19 @@ async fn a_reply_joins_the_conversation_and_the_agent_sees_the_notice() {
         "{r}"
     );
     assert_eq!(texts_with(&s.app, phone, KO_TEXT, 1).await.len(), 1);
+    // A conversation the business started counts in the insights only once the
+    // customer writes: notices to many must not inflate the containment rate.
+    let day = "/v1/agent/insights?from=2026-11-24&to=2026-11-24";
+    let (status, r) = s.app.get(day, &s.boss()).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["conversations"].as_i64(), Some(0), "{r}");
 
     // The customer answers and asks for a person: the agent's packet shows the notice
     // before the reply, in the one conversation.
     s.sms(phone, "SMr1", "상담원 연결해 주세요").await;
+    let (_, r) = s.app.get(day, &s.boss()).await;
+    assert_eq!(r["conversations"].as_i64(), Some(1), "{r}");
+    assert_eq!(r["containment_rate"].as_f64(), Some(0.0), "{r}");
     let agent = s.app.token_of("agent-a", false);
     let (_, queue) = s.app.get("/v1/agent/queue", &agent).await;
     let id = queue["queued"][0]["conversation_id"].as_str().unwrap();

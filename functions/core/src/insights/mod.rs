@@ -167,6 +167,11 @@ pub struct ConversationInsight {
     /// The survey after the resolve (at most one per conversation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey: Option<Survey>,
+    /// Started by the business (a notice), and the customer has not written
+    /// yet: not counted among the conversations, so a notice sent to many does
+    /// not inflate the containment rate. Counted at the customer's first message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uncounted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

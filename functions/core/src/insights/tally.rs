@@ -39,8 +39,14 @@ pub fn tally(
     now: Timestamp,
 ) -> Counts {
     let mut c = Counts::new();
-    if before.is_none() {
+    // A conversation counts once, when its customer first writes: at once for
+    // one the customer starts, at the reply for one a notice started.
+    let customer_wrote = messages.iter().any(|m| m.from == Role::Customer);
+    if before.is_none() && !customer_wrote {
+        after.insight.uncounted = true;
+    } else if before.is_none() || (after.insight.uncounted && customer_wrote) {
         add(&mut c, "conversations", 1);
+        after.insight.uncounted = false;
     }
     for m in messages {
         match m.from {
@@ -130,12 +136,48 @@ mod tests {
         )
     }
 
+    fn message(c: &Conversation, from: Role, seq: u64) -> Message {
+        Message {
+            id: crate::ids::MessageId::generate(),
+            conversation_id: c.id.clone(),
+            seq,
+            from,
+            text: "hello".into(),
+            at: Timestamp::UNIX_EPOCH,
+            channel: Channel::Sms,
+            agent_id: None,
+            faq_id: None,
+            attachments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_conversation_a_notice_starts_counts_when_the_customer_first_writes() {
+        let t0 = Timestamp::UNIX_EPOCH;
+        let mut c = conv(t0);
+        let notice = [message(&c, Role::System, 1)];
+        assert_eq!(tally(None, &mut c, &notice, t0).get("conversations"), None);
+        assert!(c.insight.uncounted);
+        let before = c.clone();
+        let reply = [message(&c, Role::Customer, 2)];
+        let n = tally(Some(&before), &mut c, &reply, t0);
+        assert_eq!(n.get("conversations"), Some(&1));
+        assert!(!c.insight.uncounted);
+        let before = c.clone();
+        let again = [message(&c, Role::Customer, 3)];
+        assert_eq!(
+            tally(Some(&before), &mut c, &again, t0).get("conversations"),
+            None
+        );
+    }
+
     #[test]
     fn a_handoff_claim_and_resolve_are_counted_once_each() {
         let t0 = Timestamp::UNIX_EPOCH;
         let mut c = conv(t0);
+        let first = [message(&c, Role::Customer, 1)];
         assert_eq!(
-            tally(None, &mut c.clone(), &[], t0).get("conversations"),
+            tally(None, &mut c.clone(), &first, t0).get("conversations"),
             Some(&1)
         );
         let before = c.clone();
