@@ -5,70 +5,22 @@
 // parallel on the same server, keep the catalog they expect.
 //   HANDOFF_URL, AGENT_TOKEN_A and AGENT_TOKEN_SUP as for credits.test.mjs.
 // Run: node --test tests/browser/
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, TOKEN_A, TOKEN_SUP, SHOTS, T, PHONE, useBrowser, api, signIn, send } from './harness.mjs';
 
-const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
-const TOKEN_A = process.env.AGENT_TOKEN_A || '';
-const TOKEN_SUP = process.env.AGENT_TOKEN_SUP || '';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const T = { timeout: 90_000 };
-const PHONE = { width: 390, height: 844 };
 const SUFFIX = Math.random().toString(36).slice(2, 8);
 const FAQ_ID = `pets-${SUFFIX}`;
 const QUESTION = '반려견 데리고 매장에 가도 되나요?';
 const ANSWER_1 = '네, 반려견과 함께 오실 수 있어요.';
 const ANSWER_2 = `네, 목줄을 한 반려견은 매장에 함께 오실 수 있어요. 물그릇도 있어요 (${SUFFIX}).`;
 
-let browser;
-const contexts = [];
-const problems = [];
-
-before(async () => {
-  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_SUP'].filter((k) => !process.env[k]);
-  if (missing.length) throw new Error(`${missing.join(', ')} not set (see the header of this file)`);
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+// Phones by default: these pages are used on one.
+const { newPage: open, problems } = useBrowser({
+  env: ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_SUP'], defaults: { viewport: PHONE, mobile: true },
 });
 
-after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-});
-
-async function api(token, method, path, body) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function open(label, { viewport = PHONE, mobile = true } = {}) {
-  const ctx = await browser.newContext({
-    locale: 'ko-KR', timezoneId: 'Asia/Seoul', viewport,
-    ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-  });
-  contexts.push(ctx);
-  ctx.setDefaultTimeout(15_000);
-  const page = await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`[${label}] ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`[${label}] uncaught: ${e.message}`));
-  return page;
-}
-
-async function signIn(page, token) {
-  await page.goto(BASE + '/console/faqs');
-  await page.getByTestId('faq-token').fill(token);
-  await page.getByTestId('faq-signin').click();
-  await page.getByTestId('faq-item').first().waitFor();
-}
+const signInFaqs = (page, token) => signIn(page, token, '/console/faqs', { ids: 'faq', ready: 'faq-item' });
 
 /** The page does not scroll sideways on this phone. */
 async function assertFits(page) {
@@ -80,18 +32,13 @@ async function ask(text) {
   const page = await open('customer');
   await page.goto(BASE + '/');
   await page.getByTestId('hf-launcher').click();
-  const input = page.getByTestId('hf-input');
-  await input.fill(text);
-  const isChatPost = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/chat/messages';
-  const [res] = await Promise.all([page.waitForResponse(isChatPost), input.press('Enter')]);
-  const body = await res.json();
-  assert.equal(res.status(), 200, JSON.stringify(body));
+  const body = await send(page, text);
   return { page, bot: body.replies.find((m) => m.from === 'bot') };
 }
 
 test('a supervisor adds and edits an FAQ on a phone, and the widget answers with it', T, async () => {
   const page = await open('supervisor');
-  await signIn(page, TOKEN_SUP);
+  await signInFaqs(page, TOKEN_SUP);
   const before = Number(/\d+/.exec(await page.getByTestId('faq-version').innerText())[0]);
   await assertFits(page);
 
@@ -141,7 +88,7 @@ test('a supervisor adds and edits an FAQ on a phone, and the widget answers with
 
 test('an agent sees the FAQs read-only, and cannot change them', T, async () => {
   const page = await open('agent');
-  await signIn(page, TOKEN_A);
+  await signInFaqs(page, TOKEN_A);
   await page.getByText('관리자만 FAQ를 바꿀 수 있어요.').waitFor();
   assert.equal(await page.getByTestId('faq-add').isVisible(), false, 'no add button');
   assert.equal(await page.getByTestId('faq-save').count(), 0, 'no save buttons');

@@ -5,32 +5,18 @@
 //   HANDOFF_URL, AGENT_TOKEN_A, AGENT_TOKEN_B as for handoff.test.mjs, and
 //   AGENT_TOKEN_SUP a supervisor's JWT (`handoff token sup-1 --supervisor --data ...`).
 // Run: node --test tests/browser/
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, TOKEN_A, TOKEN_B, TOKEN_SUP, SHOTS, T, PHONE, useBrowser, apiOk as api, waitFor, signIn } from './harness.mjs';
 
-const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
-const TOKEN_A = process.env.AGENT_TOKEN_A || '';
-const TOKEN_B = process.env.AGENT_TOKEN_B || '';
-const TOKEN_SUP = process.env.AGENT_TOKEN_SUP || '';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const T = { timeout: 90_000 };
-const PHONE = { width: 390, height: 844 };
 const NOTE = '단골 고객: 지난주에도 파손 건 있었음';
 
-let browser;
-const contexts = [];
-const problems = [];
 const S = {};
 
+// Desktops by default (the agent's console); the supervisor's steps pass a phone.
+const { newPage: open, problems } = useBrowser({ env: ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_B', 'AGENT_TOKEN_SUP'] });
+
 before(async () => {
-  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_B', 'AGENT_TOKEN_SUP'].filter((k) => !process.env[k]);
-  if (missing.length) throw new Error(`${missing.join(', ')} not set (see the header of this file)`);
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
   S.agentA = (await api(TOKEN_A, 'GET', '/v1/agent/me')).agent_id;
   S.agentB = (await api(TOKEN_B, 'GET', '/v1/agent/me')).agent_id;
   const sup = await api(TOKEN_SUP, 'GET', '/v1/agent/me');
@@ -39,50 +25,6 @@ before(async () => {
   S.currency = sup.credit_currency;
 });
 
-after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-});
-
-async function api(token, method, path, body) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path} -> ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function open(label, { viewport = { width: 1280, height: 800 }, mobile = false } = {}) {
-  const ctx = await browser.newContext({
-    locale: 'ko-KR', timezoneId: 'Asia/Seoul', viewport,
-    ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-  });
-  contexts.push(ctx);
-  ctx.setDefaultTimeout(15_000);
-  const page = await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`[${label}] ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`[${label}] uncaught: ${e.message}`));
-  return page;
-}
-
-async function waitFor(fn, what, timeout = 15_000) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function signIn(page, token, hash = '') {
-  await page.goto(BASE + '/console' + hash);
-  await page.getByTestId('console-token').fill(token);
-  await page.getByTestId('console-signin').click();
-}
 
 /** The texts the widget shows. */
 const widgetTexts = (page) => page.getByTestId('hf-msg').allInnerTexts();
@@ -106,7 +48,7 @@ test('customer asks for a person in the widget; agent A claims it in the console
 
   const agent = await open('agent-a');
   S.agent = agent;
-  await signIn(agent, TOKEN_A, `#c/${S.cid}`);
+  await signIn(agent, TOKEN_A, `/console#c/${S.cid}`);
   await agent.getByTestId('console-claim').click();
   await waitFor(() => agent.getByTestId('console-reply').isEnabled(), 'claimed');
 });
@@ -195,14 +137,14 @@ test('a supervisor dismisses junk from the console on a phone', T, async () => {
   const junk = await res.json();
   assert.equal(junk.status, 'queued', JSON.stringify(junk));
   const sup = await open('supervisor-dismiss', { viewport: PHONE, mobile: true });
-  await signIn(sup, TOKEN_SUP, `#c/${junk.conversation_id}`);
+  await signIn(sup, TOKEN_SUP, `/console#c/${junk.conversation_id}`);
   sup.on('dialog', (d) => d.accept());
   await sup.getByTestId('console-dismiss').click();
   await waitFor(async () => (await api(TOKEN_SUP, 'GET', `/v1/agent/conversations/${junk.conversation_id}`)).status === 'resolved', 'dismissed');
   await waitFor(async () => await sup.getByTestId('console-dismiss').isHidden(), 'no dismiss on a closed conversation');
   // Agents do not get the button.
   const agent = await open('agent-no-dismiss');
-  await signIn(agent, TOKEN_A, `#c/${S.cid}`);
+  await signIn(agent, TOKEN_A, `/console#c/${S.cid}`);
   await agent.getByTestId('packet-summary').waitFor();
   assert.equal(await agent.getByTestId('console-dismiss').isHidden(), true);
 });

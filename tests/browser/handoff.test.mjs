@@ -6,99 +6,36 @@
 //   test browser shares 127.0.0.1. The per-browser limits must keep their defaults.
 //   CHROMIUM_PATH  optional, default /usr/bin/chromium (Debian's chromium; no browser is ever downloaded)
 // Run: node --test tests/browser/   Screenshots go to tests/browser/screenshots/ (git-ignored).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, TOKEN_A, TOKEN_B, DATA, SHOTS, T, PHONE, DESKTOP, useBrowser, apiOk as agentApi, waitFor, signIn } from './harness.mjs';
 
-const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
-const TOKEN_A = process.env.AGENT_TOKEN_A || '';
-const TOKEN_B = process.env.AGENT_TOKEN_B || '';
-const DATA = process.env.HANDOFF_DATA || '';
 const DEVICE_KEY = 'handoff:device:v1';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
-const T = { timeout: 90_000 };
 const KO_FAQ = '배송비 얼마예요?';
 const KO_HUMAN = '상담원 연결해주세요';
 const KO_REPLY = '안녕하세요, 상담원 김하늘입니다';
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
-let browser;
-const contexts = [];
-const consoleProblems = [];
 const S = {}; // state carried from one step to the next (the steps are one story, run in order)
 
+// Korean desktops by default; a page's console errors fail the run unless its `allow` expects them.
+const { open, problems: consoleProblems } = useBrowser({
+  env: ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_B', 'HANDOFF_DATA'],
+  hint: '. This test needs a running server: e.g.\n' +
+    '  cargo run -q -p handoff-local -- serve --port 3000 --data /tmp/hf-data &\n' +
+    '  HANDOFF_URL=http://127.0.0.1:3000 AGENT_TOKEN_A=$(cargo run -q -p handoff-local -- token agent-a --data /tmp/hf-data) \\\n' +
+    '  AGENT_TOKEN_B=$(cargo run -q -p handoff-local -- token agent-b --data /tmp/hf-data) HANDOFF_DATA=/tmp/hf-data node --test tests/browser/',
+  args: ['--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
 before(async () => {
-  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_B', 'HANDOFF_DATA'].filter((k) => !process.env[k]);
-  if (missing.length) {
-    throw new Error(`${missing.join(', ')} not set. This test needs a running server: e.g.\n` +
-      '  cargo run -q -p handoff-local -- serve --port 3000 --data /tmp/hf-data &\n' +
-      '  HANDOFF_URL=http://127.0.0.1:3000 AGENT_TOKEN_A=$(cargo run -q -p handoff-local -- token agent-a --data /tmp/hf-data) \\\n' +
-      '  AGENT_TOKEN_B=$(cargo run -q -p handoff-local -- token agent-b --data /tmp/hf-data) HANDOFF_DATA=/tmp/hf-data node --test tests/browser/');
-  }
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch(LAUNCH);
   S.agentA = (await agentApi(TOKEN_A, 'GET', '/v1/agent/me')).agent_id;
   S.agentB = (await agentApi(TOKEN_B, 'GET', '/v1/agent/me')).agent_id;
   assert.ok(S.agentA && S.agentB && S.agentA !== S.agentB, `two different agents expected, got ${S.agentA} / ${S.agentB}`);
 });
 
-after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-});
-
 /* ---------------- helpers ---------------- */
-
-async function agentApi(token, method, path, body) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path} -> ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-/** A page in a fresh context; console errors and page errors are recorded unless `allow` says they are expected. */
-async function open(label, { locale = 'ko-KR', viewport = DESKTOP, mobile = false, storageState, allow = [] } = {}) {
-  const ctx = await browser.newContext({
-    locale, viewport, storageState,
-    timezoneId: locale === 'ko-KR' ? 'Asia/Seoul' : 'America/Los_Angeles',
-    ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-  });
-  contexts.push(ctx);
-  ctx.setDefaultTimeout(15_000);
-  const page = await ctx.newPage();
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const where = m.location()?.url || '';
-    if (allow.some((a) => a.test(`${m.text()} @ ${where}`))) return;
-    consoleProblems.push(`[${label}] console.error: ${m.text()} @ ${where}`);
-  });
-  page.on('pageerror', (e) => consoleProblems.push(`[${label}] uncaught: ${e.message}`));
-  return { ctx, page };
-}
-
-async function waitFor(fn, what, timeout = 15_000) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** A fresh Korean mobile number: typed form, E.164, and the widget's mask of it. */
 function randomPhone() {
@@ -166,12 +103,6 @@ async function assertFits(page, width) {
   assert.ok(box.x >= 0 && box.x + box.width <= width + 0.5, `panel ${JSON.stringify(box)} fits in ${width}px`);
   const overflow = await page.getByTestId('hf-panel').evaluate((p) => p.scrollWidth - p.clientWidth);
   assert.ok(overflow <= 0, `panel does not scroll sideways (overflow ${overflow}px)`);
-}
-
-async function signIn(page, token, path = '/console') {
-  await page.goto(BASE + path);
-  await page.getByTestId('console-token').fill(token);
-  await page.getByTestId('console-signin').click();
 }
 
 /* ---------------- the story ---------------- */

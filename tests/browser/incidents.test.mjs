@@ -6,68 +6,25 @@
 // ended at the end.
 //   HANDOFF_URL, AGENT_TOKEN_A and AGENT_TOKEN_SUP as for credits.test.mjs.
 // Run: node --test tests/browser/
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, TOKEN_A, TOKEN_SUP, SHOTS, T, PHONE, useBrowser, api, signIn, send } from './harness.mjs';
 
-const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
-const TOKEN_A = process.env.AGENT_TOKEN_A || '';
-const TOKEN_SUP = process.env.AGENT_TOKEN_SUP || '';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const T = { timeout: 90_000 };
-const PHONE = { width: 390, height: 844 };
 const SUFFIX = Math.random().toString(36).slice(2, 8);
 const KO = `로스팅 기계 수리로 이번 주 원두 발송이 하루씩 늦어지고 있어요. 죄송합니다 (${SUFFIX}).`;
 const EN = `Our roaster is being repaired: beans ship one day late this week. Sorry (${SUFFIX}).`;
 
-let browser;
 let incidentId = null;
-const contexts = [];
-const problems = [];
 
-before(async () => {
-  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_SUP'].filter((k) => !process.env[k]);
-  if (missing.length) throw new Error(`${missing.join(', ')} not set (see the header of this file)`);
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
-});
-
+// The incident ends even when the test fails half-way (the other files share the server).
 after(async () => {
   if (incidentId) await api(TOKEN_SUP, 'DELETE', `/v1/agent/incidents/${incidentId}`).catch(() => {});
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
 });
 
-async function api(token, method, path, body) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function open(label) {
-  const ctx = await browser.newContext({
-    locale: 'ko-KR', timezoneId: 'Asia/Seoul', viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
-  });
-  contexts.push(ctx);
-  ctx.setDefaultTimeout(15_000);
-  const page = await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`[${label}] ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`[${label}] uncaught: ${e.message}`));
-  return page;
-}
-
-async function signIn(page, token, hash = '') {
-  await page.goto(BASE + '/console' + hash);
-  await page.getByTestId('console-token').fill(token);
-  await page.getByTestId('console-signin').click();
-}
+// Phones by default: these pages are used on one.
+const { newPage: open, problems } = useBrowser({
+  env: ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_SUP'], defaults: { viewport: PHONE, mobile: true },
+});
 
 async function assertFits(page) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -79,12 +36,7 @@ async function ask(text) {
   const page = await open('customer');
   await page.goto(BASE + '/');
   await page.getByTestId('hf-launcher').click();
-  const input = page.getByTestId('hf-input');
-  await input.fill(text);
-  const isChatPost = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/chat/messages';
-  const [res] = await Promise.all([page.waitForResponse(isChatPost), input.press('Enter')]);
-  const body = await res.json();
-  assert.equal(res.status(), 200, JSON.stringify(body));
+  const body = await send(page, text);
   return { page, body };
 }
 

@@ -3,68 +3,20 @@
 //   HANDOFF_URL, AGENT_TOKEN_A: as for handoff.test.mjs
 //   SUPERVISOR_TOKEN  a supervisor's JWT (tests/run: `handoff token boss --supervisor`)
 // Screenshots: tests/browser/screenshots/insights-*.png (git-ignored).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, TOKEN_A, SUPERVISOR, SHOTS, T, PHONE, useBrowser, api, waitFor } from './harness.mjs';
 
-const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
-const TOKEN_A = process.env.AGENT_TOKEN_A || '';
-const SUPERVISOR = process.env.SUPERVISOR_TOKEN || '';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const T = { timeout: 90_000 };
-const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
-
-let browser;
-const problems = [];
 const S = {};
 
-before(async () => {
-  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'SUPERVISOR_TOKEN'].filter((k) => !process.env[k]);
-  if (missing.length) throw new Error(`${missing.join(', ')} not set (see tests/run)`);
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-  });
+// English phones (touch, 1x pixels) in the machine's time zone, as this test always ran.
+// The insights page shares the console's sign-in: `session` puts it in sessionStorage.
+const { open, problems } = useBrowser({
+  env: ['HANDOFF_URL', 'AGENT_TOKEN_A', 'SUPERVISOR_TOKEN'], hint: ' (see tests/run)',
+  args: ['--disable-background-networking', '--disable-sync'],
+  defaults: { locale: 'en-US', timezoneId: null, viewport: PHONE, mobile: true, scale: 1 },
 });
-after(async () => { await browser?.close(); });
-
-async function api(token, method, path, body) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function open(label, { locale = 'en-US', viewport = PHONE, session } = {}) {
-  const ctx = await browser.newContext({ locale, viewport, isMobile: viewport === PHONE, hasTouch: viewport === PHONE });
-  ctx.setDefaultTimeout(15_000);
-  if (session) {
-    // The insights page shares the console's sign-in (sessionStorage of this origin).
-    await ctx.addInitScript(([k, v]) => { try { sessionStorage.setItem(k, v); } catch (e) { /* ignore */ } }, session);
-  }
-  const page = await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`[${label}] ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`[${label}] uncaught: ${e.message}`));
-  return { ctx, page };
-}
-
-async function waitFor(fn, what, timeout = 20_000) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('after a resolve the widget asks how we did: five buttons and a comment, once', T, async () => {
   const { ctx, page } = await open('customer-survey');
@@ -114,7 +66,7 @@ test('the insights page shows the numbers with charts, on a phone and a desktop'
   assert.equal((await api(TOKEN_A, 'GET', '/v1/agent/insights')).status, 403, 'agents may not');
 
   for (const [name, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
-    const { ctx, page } = await open(`insights-${name}`, { viewport, session: ['handoff:console:token', SUPERVISOR] });
+    const { ctx, page } = await open(`insights-${name}`, { viewport, mobile: viewport === PHONE, session: ['handoff:console:token', SUPERVISOR] });
     await page.goto(BASE + '/console/insights');
     await page.locator('#out').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#signin').isVisible(), false, 'signed in through the console\'s session');
@@ -130,7 +82,7 @@ test('the insights page shows the numbers with charts, on a phone and a desktop'
     await page.locator('#from').fill('2026-12-31');
     await page.locator('#to').fill('2026-01-01');
     await page.locator('#show').click();
-    await waitFor(async () => /^to/.test(await page.locator('#err').innerText()), 'the error names `to`');
+    await waitFor(async () => /^to/.test(await page.locator('#err').innerText()), 'the error names `to`', 20_000);
     await ctx.close();
   }
   // The console links supervisors to it.

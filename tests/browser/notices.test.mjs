@@ -5,78 +5,26 @@
 // hours are covered over HTTP in tests/tests/notices.rs, on a clock the test moves.)
 //   HANDOFF_URL, AGENT_TOKEN_A and AGENT_TOKEN_SUP as for credits.test.mjs.
 // Run: node --test tests/browser/
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, TOKEN_A, TOKEN_SUP, SHOTS, T, PHONE, useBrowser, api, signIn, send } from './harness.mjs';
 
-const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
-const TOKEN_A = process.env.AGENT_TOKEN_A || '';
-const TOKEN_SUP = process.env.AGENT_TOKEN_SUP || '';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const T = { timeout: 90_000 };
-const PHONE = { width: 390, height: 844 };
 const SUFFIX = Math.random().toString(36).slice(2, 8);
 const NOTICE_KO = `이번 주는 배송이 하루 늦어요. 죄송합니다 (${SUFFIX}).`;
 
-let browser;
-const contexts = [];
-const problems = [];
-
-before(async () => {
-  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_SUP'].filter((k) => !process.env[k]);
-  if (missing.length) throw new Error(`${missing.join(', ')} not set (see the header of this file)`);
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+// Phones by default: these pages are used on one.
+const { newPage: open, problems } = useBrowser({
+  env: ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_SUP'], defaults: { viewport: PHONE, mobile: true },
 });
 
-after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-});
-
-async function api(token, method, path, body) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function open(label) {
-  const ctx = await browser.newContext({
-    locale: 'ko-KR', timezoneId: 'Asia/Seoul', viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
-  });
-  contexts.push(ctx);
-  ctx.setDefaultTimeout(15_000);
-  const page = await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`[${label}] ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`[${label}] uncaught: ${e.message}`));
-  return page;
-}
-
-async function signIn(page, token) {
-  await page.goto(BASE + '/console');
-  await page.getByTestId('console-token').fill(token);
-  await page.getByTestId('console-signin').click();
-  await page.getByTestId('queue-list').waitFor();
-}
+const signInConsole = (page, token) => signIn(page, token, '/console', { ready: 'queue-list' });
 
 test('a supervisor on a phone sends a notice and the web customer sees it on coming back', T, async () => {
   // The customer asks something and closes the page.
   const customer = await open('customer');
   await customer.goto(BASE + '/');
   await customer.getByTestId('hf-launcher').click();
-  const input = customer.getByTestId('hf-input');
-  await input.fill('배송비 얼마예요?');
-  const isChatPost = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/chat/messages';
-  const [res] = await Promise.all([customer.waitForResponse(isChatPost), input.press('Enter')]);
-  const first = await res.json();
-  assert.equal(res.status(), 200, JSON.stringify(first));
+  const first = await send(customer, '배송비 얼마예요?');
   const packet = await api(TOKEN_SUP, 'GET', `/v1/agent/conversations/${first.conversation_id}`);
   const customerId = packet.body.customer.customer_id;
   assert.ok(customerId, JSON.stringify(packet.body));
@@ -84,7 +32,7 @@ test('a supervisor on a phone sends a notice and the web customer sees it on com
 
   // The supervisor sends the notice from the console.
   const page = await open('supervisor');
-  await signIn(page, TOKEN_SUP);
+  await signInConsole(page, TOKEN_SUP);
   const box = page.getByTestId('notice-box');
   await box.locator('summary').click();
   await page.getByTestId('notice-to').fill(customerId);
@@ -106,7 +54,7 @@ test('a supervisor on a phone sends a notice and the web customer sees it on com
 
 test('an agent has no notice form and the route refuses them', T, async () => {
   const page = await open('agent');
-  await signIn(page, TOKEN_A);
+  await signInConsole(page, TOKEN_A);
   assert.equal(await page.getByTestId('notice-box').isVisible(), false, 'no form for agents');
   const r = await api(TOKEN_A, 'POST', '/v1/agent/notices', {
     customer_ids: ['u_nobody'], text: { ko: '안녕하세요' }, request_id: `agent-${SUFFIX}`,

@@ -4,50 +4,26 @@
 // transcript; a file that is not an image is refused with a clear message; the agent
 // sees the thumbnail in the console and opens the full image.
 // Run: node --test tests/browser/
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { BASE, TOKEN_A, T, PHONE, useBrowser, waitFor, signIn } from './harness.mjs';
 
-const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
-const TOKEN_A = process.env.AGENT_TOKEN_A || '';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const T = { timeout: 90_000 };
 // A real 1×1 PNG, so that the browser decodes it (naturalWidth 1).
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
-let browser;
-const problems = [];
 const S = {};
 
-before(async () => {
-  assert.ok(BASE && TOKEN_A, 'HANDOFF_URL and AGENT_TOKEN_A must be set (see handoff.test.mjs)');
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+// Korean phones (touch, 1x pixels) in the machine's time zone. Only uncaught errors count,
+// as this file always checked (the refused upload is a 4xx, which Chromium logs).
+const { newPage: open, problems } = useBrowser({
+  env: ['HANDOFF_URL', 'AGENT_TOKEN_A'], hint: ' (see handoff.test.mjs)',
+  defaults: { locale: 'ko-KR', timezoneId: null, viewport: PHONE, mobile: true, scale: 1, consoleErrors: false },
 });
-
-after(async () => { await browser?.close(); });
-
-async function open(label, opts) {
-  const ctx = await browser.newContext(opts);
-  ctx.setDefaultTimeout(15_000);
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => problems.push(`[${label}] uncaught: ${e.message}`));
-  return page;
-}
-
-async function waitFor(fn, what, timeout = 15_000) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const isPost = (path) => (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === path;
 
 test('customer attaches a photo on a phone and sees it; a non-image is refused with a clear message', T, async () => {
-  const page = await open('customer', { locale: 'ko-KR', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await open('customer');
   S.customer = page;
   await page.goto(BASE + '/');
   await page.getByTestId('hf-launcher').click();
@@ -88,10 +64,8 @@ test('customer attaches a photo on a phone and sees it; a non-image is refused w
 
 test('the agent sees the thumbnail in the console and opens the full image', T, async () => {
   assert.ok(S.cid && S.attachment, 'the customer step ran');
-  const page = await open('agent', { locale: 'ko-KR', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  await page.goto(BASE + '/console');
-  await page.getByTestId('console-token').fill(TOKEN_A);
-  await page.getByTestId('console-signin').click();
+  const page = await open('agent');
+  await signIn(page, TOKEN_A);
   await page.locator(`[data-testid="queue-item"][data-conversation-id="${S.cid}"]`).click();
   const thumb = page.getByTestId('packet-photo');
   await waitFor(() => thumb.evaluate((i) => i.complete && i.naturalWidth === 1), 'the thumbnail loaded with the agent token');

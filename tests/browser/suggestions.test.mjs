@@ -7,84 +7,21 @@
 // suggestion by its text (other tests' resolves may suggest theirs).
 //   HANDOFF_URL, AGENT_TOKEN_A and AGENT_TOKEN_SUP as for credits.test.mjs.
 // Run: node --test tests/browser/
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, TOKEN_A, TOKEN_SUP, SHOTS, PHONE, useBrowser, api, waitFor, signIn, send } from './harness.mjs';
 
-const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
-const TOKEN_A = process.env.AGENT_TOKEN_A || '';
-const TOKEN_SUP = process.env.AGENT_TOKEN_SUP || '';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const T = { timeout: 120_000 };
-const PHONE = { width: 390, height: 844 };
 const SUFFIX = Math.random().toString(36).slice(2, 8);
 const FAQ_ID = `parking-${SUFFIX}`;
 const ANSWER = `건물 뒤 공영주차장에 세우시면 돼요. 2시간 무료예요 (${SUFFIX}).`;
 // Not one of the FAQ's examples: before learning, the bot does not answer it with them.
 const QUESTION = '발렛 돼요?';
 
-let browser;
-const contexts = [];
-const problems = [];
-
-before(async () => {
-  const missing = ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_SUP'].filter((k) => !process.env[k]);
-  if (missing.length) throw new Error(`${missing.join(', ')} not set (see the header of this file)`);
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+// Phones by default: these pages are used on one.
+const { newPage: open, problems } = useBrowser({
+  env: ['HANDOFF_URL', 'AGENT_TOKEN_A', 'AGENT_TOKEN_SUP'], defaults: { viewport: PHONE, mobile: true },
 });
-
-after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-});
-
-async function api(token, method, path, body) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function open(label, { viewport = PHONE, mobile = true } = {}) {
-  const ctx = await browser.newContext({
-    locale: 'ko-KR', timezoneId: 'Asia/Seoul', viewport,
-    ...(mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-  });
-  contexts.push(ctx);
-  ctx.setDefaultTimeout(15_000);
-  const page = await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`[${label}] ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`[${label}] uncaught: ${e.message}`));
-  return page;
-}
-
-async function waitFor(fn, what, timeout = 15_000) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Sends `text` in the widget of `page`: the reply's body. */
-async function send(page, text) {
-  const input = page.getByTestId('hf-input');
-  await input.fill(text);
-  const isChatPost = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/chat/messages';
-  const [res] = await Promise.all([page.waitForResponse(isChatPost), input.press('Enter')]);
-  const body = await res.json();
-  assert.equal(res.status(), 200, JSON.stringify(body));
-  return body;
-}
 
 async function widget(label) {
   const page = await open(label);
@@ -127,9 +64,7 @@ async function learnAndAnswer() {
   assert.equal(first.status, 'queued', JSON.stringify(first));
   const cid = first.conversation_id;
   const agent = await open('agent-a', { viewport: { width: 1280, height: 900 }, mobile: false });
-  await agent.goto(BASE + `/console#c/${cid}`);
-  await agent.getByTestId('console-token').fill(TOKEN_A);
-  await agent.getByTestId('console-signin').click();
+  await signIn(agent, TOKEN_A, `/console#c/${cid}`);
   await agent.getByTestId('console-claim').click();
   await waitFor(() => agent.getByTestId('console-reply').isEnabled(), 'claimed');
   await send(customer, QUESTION);
@@ -146,9 +81,7 @@ async function learnAndAnswer() {
 
   // The supervisor, on a phone, accepts it on the suggestions page.
   const sup = await open('supervisor-phone');
-  await sup.goto(BASE + '/console/suggestions');
-  await sup.getByTestId('sug-token').fill(TOKEN_SUP);
-  await sup.getByTestId('sug-signin').click();
+  await signIn(sup, TOKEN_SUP, '/console/suggestions', { ids: 'sug' });
   const item = sup.locator(`[data-testid="sug-item"][data-faq-id="${FAQ_ID}"]`).filter({ hasText: QUESTION });
   await item.waitFor();
   const width = await sup.evaluate(() => document.documentElement.scrollWidth);
@@ -167,9 +100,7 @@ async function learnAndAnswer() {
 
   // An agent cannot see the page's list.
   const agentPage = await open('agent-phone');
-  await agentPage.goto(BASE + '/console/suggestions');
-  await agentPage.getByTestId('sug-token').fill(TOKEN_A);
-  await agentPage.getByTestId('sug-signin').click();
+  await signIn(agentPage, TOKEN_A, '/console/suggestions', { ids: 'sug' });
   await agentPage.getByTestId('sug-notice').filter({ hasText: '관리자' }).waitFor();
 }
 
