@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-// The server under test and the tokens tests/run (or /work/tgt/browser-run.sh) mints.
+// The server under test and the tokens tests/run mints.
 export const BASE = (process.env.HANDOFF_URL || '').replace(/\/+$/, '');
 export const TOKEN_A = process.env.AGENT_TOKEN_A || '';
 export const TOKEN_B = process.env.AGENT_TOKEN_B || '';
