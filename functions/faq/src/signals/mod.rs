@@ -119,16 +119,8 @@ impl Msg {
     /// Thai) is a substring of `compact`; anything else is a whole word or
     /// phrase, or a word prefix when it ends with `*`.
     pub fn has(&self, pat: &str) -> bool {
-        // Most patterns are ASCII words: rule them out by their first two
-        // bytes before looking at them character by character.
-        if pat.is_ascii() && !pat.contains('\'') {
-            let (p, prefix) = match pat.strip_suffix('*') {
-                Some(p) => (p, true),
-                None => (pat, false),
-            };
-            return self.may_have(p) && phrase_in(&self.words, p, prefix);
-        }
-        if pat.chars().any(is_spaceless_script) {
+        // Most patterns are ASCII words: they skip the character scan.
+        if !pat.is_ascii() && pat.chars().any(is_spaceless_script) {
             // Hangul and CJK are letters: test them by range first, so the
             // general Unicode tables (slow) see only the other characters.
             let letter = |c: char| is_spaceless_script(c) || c.is_alphanumeric();
@@ -142,10 +134,11 @@ impl Msg {
             // Apostrophes are dropped from words ("quelqu'un" is the word "quelquun").
             return self.has(&pat.replace(['\'', '\u{2019}'], ""));
         }
-        match pat.strip_suffix('*') {
-            Some(prefix) => self.may_have(prefix) && phrase_in(&self.words, prefix, true),
-            None => self.may_have(pat) && phrase_in(&self.words, pat, false),
-        }
+        let (p, prefix) = match pat.strip_suffix('*') {
+            Some(p) => (p, true),
+            None => (pat, false),
+        };
+        self.may_have(p) && phrase_in(&self.words, p, prefix)
     }
 
     /// The first pattern of `pats` present.
